@@ -1,0 +1,70 @@
+# modelmgr: in-database machine learning for PostgreSQL (PGXS build)
+
+EXTENSION    = modelmgr
+EXTVERSION   = 0.1.0
+MODULE_big   = modelmgr
+
+CORE_SRCS    = $(sort $(wildcard src/core/*.c))
+PG_SRCS      = $(sort $(wildcard src/pg/*.c))
+OBJS         = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
+
+# The install script is assembled from one file per SQL surface (sql/install/NN_topic.sql).
+INSTALL_PARTS  = $(sort $(wildcard sql/install/*.sql))
+MM_SQL_SCRIPT = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA_built     = $(MM_SQL_SCRIPT)
+
+# pg_regress: every sql/<topic>.sql except the install scripts.
+REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+# OpenBLAS: always the serial build, found through a RUNPATH, so a backend never starts
+# BLAS threads (see README, "Threads").
+MULTIARCH    ?= $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+OPENBLAS_DIR ?= /usr/lib/$(MULTIARCH)/openblas-serial
+BLAS_LIBS     = -L$(OPENBLAS_DIR) -l:libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_DIR) -lm
+
+PG_CPPFLAGS  = -Isrc/core -Isrc/pg
+PG_CFLAGS    = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK   = $(BLAS_LIBS)
+
+EXTRA_CLEAN  = $(MM_SQL_SCRIPT) results/ regression.diffs regression.out test/core/*.bin \
+               test/fuzz/*.bin test/fuzz/corpus.tmp
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(MM_SQL_SCRIPT): $(INSTALL_PARTS)
+	cat $^ > $@
+
+# Core unit tests: compiled with only -Isrc/core, so no PostgreSQL header is reachable.
+CORE_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra -Werror -Isrc/core
+CORE_TESTS   = $(patsubst %.c,%.bin,$(wildcard test/core/test_*.c))
+
+test/core/%.bin: test/core/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/core/unit.h
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
+
+.PHONY: unittest fuzz test demo bench
+unittest: $(CORE_TESTS)
+	@set -e; for t in $(CORE_TESTS); do echo "== $$t"; ./$$t; done
+
+# libFuzzer target for the model and state decoders (clang + libclang-rt-14-dev).
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 20
+test/fuzz/fuzz_decode.bin: test/fuzz/fuzz_decode.c $(CORE_SRCS) $(wildcard src/core/*.h)
+	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -Isrc/core -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
+
+fuzz: test/fuzz/fuzz_decode.bin
+	rm -rf test/fuzz/corpus.tmp && mkdir -p test/fuzz/corpus.tmp
+	./test/fuzz/fuzz_decode.bin -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    test/fuzz/corpus.tmp test/fuzz/seeds
+
+test:
+	bash test/scripts/run_tests.sh
+
+demo:
+	bash test/scripts/demo.sh
+
+bench:
+	bash test/scripts/bench.sh

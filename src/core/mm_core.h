@@ -1,0 +1,108 @@
+/*
+ * mm_core.h: the PostgreSQL-free core of modelmgr.
+ *
+ * Pure C11 plus libm and OpenBLAS. Nothing here includes postgres.h: errors come back as
+ * status codes with a message, memory comes from an allocator the caller passes in.
+ */
+#ifndef MM_CORE_H
+#define MM_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "modelmgr aggregate states assume a little-endian host"
+#endif
+
+typedef enum mm_status
+{
+	MM_OK = 0,
+	MM_EINVAL,			/* bad argument or option value */
+	MM_EDATA,			/* bad data: dimension mismatch, NaN, ... */
+	MM_ECORRUPT,		/* encoded model or state failed validation */
+	MM_ENOMEM,			/* allocation failed or size over a limit */
+	MM_ERANK,			/* singular / rank-deficient system */
+	MM_EMISMATCH		/* two states that cannot be combined */
+} mm_status;
+
+#define MM_ERRMSG_LEN 256
+
+typedef struct mm_err
+{
+	mm_status	status;
+	char		msg[MM_ERRMSG_LEN];
+	char		detail[MM_ERRMSG_LEN];
+} mm_err;
+
+/* Allocator callback: returns zeroed memory or NULL. */
+typedef void *(*mm_alloc_fn) (void *ctx, size_t size);
+
+typedef struct mm_alloc
+{
+	mm_alloc_fn alloc;
+	void	   *ctx;
+} mm_alloc;
+
+/* Largest single allocation the core will ask for (matches PostgreSQL's MaxAllocSize). */
+#define MM_MAX_ALLOC ((size_t) 0x3fffffff)
+
+/* Hard limits that keep every size computation far from overflow. */
+#define MM_MAX_FEATURES 100000
+#define MM_MAX_CLASSES 10000
+
+mm_status	mm_fail(mm_err *err, mm_status st, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+void		mm_fail_detail(mm_err *err, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+void	   *mm_alloc_array(const mm_alloc *a, size_t n, size_t elsize);
+
+/* CRC-32C (Castagnoli), software, table driven. */
+uint32_t	mm_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* Little-endian writer into a caller-provided buffer. */
+typedef struct mm_writer
+{
+	uint8_t    *buf;
+	size_t		len;
+	size_t		cap;
+} mm_writer;
+
+void		mm_put_u16(mm_writer *w, uint16_t v);
+void		mm_put_u32(mm_writer *w, uint32_t v);
+void		mm_put_u64(mm_writer *w, uint64_t v);
+void		mm_put_f64(mm_writer *w, double v);
+void		mm_put_f64s(mm_writer *w, const double *v, size_t n);
+void		mm_put_bytes(mm_writer *w, const void *p, size_t n);
+
+/* Little-endian bounds-checked reader: any overrun sets ok = 0 and reads zeros. */
+typedef struct mm_reader
+{
+	const uint8_t *p;
+	size_t		len;
+	size_t		pos;
+	int			ok;
+} mm_reader;
+
+void		mm_reader_init(mm_reader *r, const void *p, size_t len);
+uint16_t	mm_get_u16(mm_reader *r);
+uint32_t	mm_get_u32(mm_reader *r);
+uint64_t	mm_get_u64(mm_reader *r);
+double		mm_get_f64(mm_reader *r);
+void		mm_get_f64s(mm_reader *r, double *out, size_t n);
+const uint8_t *mm_get_bytes(mm_reader *r, size_t n);
+
+static inline uint32_t
+mm_load_u32(const void *p)
+{
+	const uint8_t *b = (const uint8_t *) p;
+
+	return (uint32_t) b[0] | ((uint32_t) b[1] << 8) | ((uint32_t) b[2] << 16) | ((uint32_t) b[3] << 24);
+}
+
+static inline int
+mm_isfinite(double v)
+{
+	return v - v == 0.0;
+}
+
+#endif

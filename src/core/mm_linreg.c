@@ -1,0 +1,410 @@
+/*
+ * mm_linreg.c: least squares and ridge by Cholesky on centred normal equations.
+ */
+#include "mm_linreg.h"
+#include "mm_blas.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Reciprocal condition number below which the system is reported as rank deficient. */
+#define MM_LS_RCOND_MIN 1e-12
+
+uint32_t
+mm_ls_capacity(uint32_t d)
+{
+	size_t		row = (size_t) (d + 1) * sizeof(double);
+	size_t		cap = ((size_t) 256 * 1024) / row;
+
+	if (cap > 256)
+		cap = 256;
+	if (cap < 8)
+		cap = 8;
+	return (uint32_t) cap;
+}
+
+size_t
+mm_ls_state_size(uint32_t d, uint32_t cap)
+{
+	size_t		p = (size_t) d + 1;
+
+	if (d < 1 || d > 10000 || cap < 1 || cap > 4096)
+		return 0;
+	return MM_LS_HDRSZ + sizeof(double) * (2 * p + p * p + (size_t) cap * p);
+}
+
+void
+mm_ls_init(uint8_t *st, size_t size, uint32_t d, uint32_t cap, double l2, uint32_t flags)
+{
+	mm_writer	w = {st, 0, MM_LS_HDRSZ};
+
+	memset(st, 0, size);
+	mm_put_u32(&w, MM_LS_MAGIC);
+	mm_put_u16(&w, MM_LS_VERSION);
+	mm_put_u16(&w, 1);
+	mm_put_u32(&w, d);
+	mm_put_u32(&w, cap);
+	mm_put_u32(&w, 0);
+	mm_put_u32(&w, flags);
+	mm_put_f64(&w, l2);
+	mm_put_u64(&w, 0);
+	mm_put_u32(&w, (uint32_t) size);
+}
+
+static void
+read_header(const uint8_t *st, mm_ls_view *v)
+{
+	mm_reader	r;
+
+	mm_reader_init(&r, st, MM_LS_HDRSZ);
+	r.pos = 8;
+	v->d = mm_get_u32(&r);
+	v->cap = mm_get_u32(&r);
+	v->nbuf = mm_get_u32(&r);
+	v->flags = mm_get_u32(&r);
+	v->l2 = mm_get_f64(&r);
+	v->n = mm_get_u64(&r);
+}
+
+mm_status
+mm_ls_validate(const uint8_t *st, size_t size, mm_err *err)
+{
+	mm_reader	r;
+	mm_ls_view	v;
+	uint32_t	total;
+
+	if (size < MM_LS_HDRSZ)
+		return mm_fail(err, MM_ECORRUPT, "least-squares state is truncated (%zu bytes)", size);
+	mm_reader_init(&r, st, size);
+	if (mm_get_u32(&r) != MM_LS_MAGIC || mm_get_u16(&r) != MM_LS_VERSION || mm_get_u16(&r) != 1)
+		return mm_fail(err, MM_ECORRUPT, "not a linreg_fit state");
+	read_header(st, &v);
+	r.pos = 40;
+	total = mm_get_u32(&r);
+	for (int i = 44; i < MM_LS_HDRSZ; i++)
+		if (st[i] != 0)
+			return mm_fail(err, MM_ECORRUPT, "least-squares state has nonzero reserved bytes");
+	if (mm_ls_state_size(v.d, v.cap) == 0 || mm_ls_state_size(v.d, v.cap) != size || total != size)
+		return mm_fail(err, MM_ECORRUPT, "least-squares state size does not match its header");
+	if (v.nbuf > v.cap || (v.flags & ~MM_LS_NO_INTERCEPT) || !mm_isfinite(v.l2) || v.l2 < 0)
+		return mm_fail(err, MM_ECORRUPT, "least-squares state header is invalid");
+	return MM_OK;
+}
+
+void
+mm_ls_map(uint8_t *st, mm_ls_view *v)
+{
+	size_t		p;
+
+	read_header(st, v);
+	p = (size_t) v->d + 1;
+	v->mean = (double *) (void *) (st + MM_LS_HDRSZ);
+	v->com = v->mean + p;
+	v->scratch = v->com + p * p;
+	v->buf = v->scratch + p;
+}
+
+uint64_t
+mm_ls_rows(const uint8_t *st)
+{
+	mm_ls_view	v;
+
+	read_header(st, &v);
+	return v.n + v.nbuf;
+}
+
+static void
+write_counts(uint8_t *st, uint32_t nbuf, uint64_t n)
+{
+	mm_writer	w = {st, 16, MM_LS_HDRSZ};
+
+	mm_put_u32(&w, nbuf);
+	w.len = 32;
+	mm_put_u64(&w, n);
+}
+
+/*
+ * Folds m buffered rows (row-major, p wide; centred in place) into (n, mean, com):
+ * the block's own scatter by dsyrk, then Chan's correction for the two means.
+ */
+static void
+fold_block(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p, double *bmean)
+{
+	double		na = (double) *n,
+				nb = (double) m,
+				nn = na + nb;
+
+	if (m == 0)
+		return;
+	memset(bmean, 0, p * sizeof(double));
+	for (uint32_t i = 0; i < m; i++)
+	{
+		const double *row = buf + i * p;
+
+		for (size_t j = 0; j < p; j++)
+			bmean[j] += row[j];
+	}
+	for (size_t j = 0; j < p; j++)
+		bmean[j] /= nb;
+	for (uint32_t i = 0; i < m; i++)
+	{
+		double	   *row = buf + i * p;
+
+		for (size_t j = 0; j < p; j++)
+			row[j] -= bmean[j];
+	}
+	cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int) p, (int) m, 1.0, buf, (int) p, 1.0, com, (int) p);
+	for (size_t j = 0; j < p; j++)
+		bmean[j] -= mean[j];	/* delta */
+	if (na > 0)
+		cblas_dsyr(CblasColMajor, CblasUpper, (int) p, na * nb / nn, bmean, 1, com, (int) p);
+	for (size_t j = 0; j < p; j++)
+		mean[j] += bmean[j] * (nb / nn);
+	*n += m;
+}
+
+void
+mm_ls_add(uint8_t *st, mm_ls_view *v, const double *x, double y)
+{
+	size_t		p = (size_t) v->d + 1;
+	double	   *row = v->buf + (size_t) v->nbuf * p;
+
+	memcpy(row, x, v->d * sizeof(double));
+	row[v->d] = y;
+	if (++v->nbuf == v->cap)
+	{
+		fold_block(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
+		v->nbuf = 0;
+	}
+	write_counts(st, v->nbuf, v->n);
+}
+
+/* Chan's merge of (nb, mb, cb) into (na, ma, ca); cb is read through memcpy (any alignment). */
+static void
+merge_moments(uint64_t *na, double *ma, double *ca, uint64_t nb, const uint8_t *mb, const uint8_t *cb,
+			  size_t p, double *delta)
+{
+	double		fa = (double) *na,
+				fb = (double) nb,
+				fn = fa + fb;
+
+	if (nb == 0)
+		return;
+	for (size_t j = 0; j < p; j++)
+	{
+		double		m;
+
+		memcpy(&m, mb + j * 8, 8);
+		delta[j] = m - ma[j];
+	}
+	for (size_t j = 0; j < p; j++)
+		for (size_t i = 0; i <= j; i++)
+		{
+			double		c;
+
+			memcpy(&c, cb + (i + j * p) * 8, 8);
+			ca[i + j * p] += c + delta[i] * delta[j] * (fa * fb / fn);
+		}
+	for (size_t j = 0; j < p; j++)
+		ma[j] += delta[j] * (fb / fn);
+	*na += nb;
+}
+
+static int
+same_shape(const mm_ls_view *a, const mm_ls_view *b)
+{
+	return a->d == b->d && a->flags == b->flags && a->l2 == b->l2;
+}
+
+mm_status
+mm_ls_combine(uint8_t *dst, mm_ls_view *v, const uint8_t *src, size_t srcsize, mm_err *err)
+{
+	mm_ls_view	s;
+	size_t		p = (size_t) v->d + 1;
+	const uint8_t *smean,
+			   *scom,
+			   *sbuf;
+	mm_status	st;
+
+	if ((st = mm_ls_validate(src, srcsize, err)) != MM_OK)
+		return st;
+	read_header(src, &s);
+	if (!same_shape(v, &s))
+		return mm_fail(err, MM_EMISMATCH, "cannot combine least-squares states of %u and %u features (or different options)",
+					   v->d, s.d);
+	smean = src + MM_LS_HDRSZ;
+	scom = smean + p * 8;
+	sbuf = scom + (p * p + p) * 8;
+	merge_moments(&v->n, v->mean, v->com, s.n, smean, scom, p, v->scratch);
+	for (uint32_t i = 0; i < s.nbuf; i++)
+	{
+		double	   *row = v->buf + (size_t) v->nbuf * p;
+
+		memcpy(row, sbuf + (size_t) i * p * 8, p * 8);
+		if (++v->nbuf == v->cap)
+		{
+			fold_block(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
+			v->nbuf = 0;
+		}
+	}
+	write_counts(dst, v->nbuf, v->n);
+	return MM_OK;
+}
+
+static void
+fmt_meta(char *buf, size_t len, uint64_t n, double l2, int intercept, double r2, double mse, double rcond)
+{
+	snprintf(buf, len,
+			 "{\"solver\": \"normal_equations\", \"n_rows\": %llu, \"l2\": %.17g, \"fit_intercept\": %s, "
+			 "\"train_r2\": %.17g, \"train_mse\": %.17g, \"rcond\": %.6g}",
+			 (unsigned long long) n, l2, intercept ? "true" : "false", r2, mse, rcond);
+}
+
+mm_status
+mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, mm_err *err)
+{
+	mm_ls_view	s;
+	size_t		p,
+				d;
+	double	   *mean,
+			   *com,
+			   *tmp,
+			   *buf,
+			   *A,
+			   *rhs,
+			   *sc,
+			   *work;
+	int		   *iwork;
+	int			dn,
+				info = 0,
+				one = 1;
+	uint64_t	n;
+	int			intercept;
+	double		nl2,
+				anorm,
+				rcond = 0,
+				syy,
+				ssres,
+				r2;
+	mm_model   *m;
+	char		meta[512];
+	mm_status	vst;
+
+	if ((vst = mm_ls_validate(st, size, err)) != MM_OK)
+		return vst;
+	read_header(st, &s);
+	d = s.d;
+	p = d + 1;
+	intercept = !(s.flags & MM_LS_NO_INTERCEPT);
+	mean = mm_alloc_array(a, 4 * p + 2 * p * p + (size_t) s.nbuf * p, sizeof(double));
+	iwork = mm_alloc_array(a, p, sizeof(int));
+	m = a->alloc(a->ctx, sizeof(mm_model));
+	if (!mean || !iwork || !m)
+		return mm_fail(err, MM_ENOMEM, "out of memory");
+	com = mean + p;
+	tmp = com + p * p;
+	A = tmp + p;
+	rhs = A + p * p;
+	sc = rhs + p;
+	buf = sc + p;
+	work = buf;					/* dpocon needs 3d doubles; reuse after folding, see below */
+	memcpy(mean, st + MM_LS_HDRSZ, p * 8);
+	memcpy(com, st + MM_LS_HDRSZ + p * 8, p * p * 8);
+	memcpy(buf, st + MM_LS_HDRSZ + (2 * p + p * p) * 8, (size_t) s.nbuf * p * 8);
+	n = s.n;
+	fold_block(&n, mean, com, buf, s.nbuf, p, tmp);
+	if (n == 0)
+		return mm_fail(err, MM_EDATA, "no rows to fit");
+
+	if (!intercept)
+	{
+		/* raw second moments: C + n * mean mean' */
+		for (size_t j = 0; j < p; j++)
+			for (size_t i = 0; i <= j; i++)
+				com[i + j * p] += (double) n * mean[i] * mean[j];
+	}
+	nl2 = (double) n * s.l2;
+	/* Jacobi scaling to unit diagonal keeps the Cholesky well conditioned across feature scales. */
+	for (size_t j = 0; j < d; j++)
+	{
+		double		djj = com[j + j * p] + nl2;
+
+		if (!(djj > 0))
+			return mm_fail(err, MM_ERANK, "feature %zu is constant, so the least-squares problem is rank deficient", j + 1);
+		sc[j] = 1.0 / sqrt(djj);
+	}
+	for (size_t j = 0; j < d; j++)
+	{
+		for (size_t i = 0; i <= j; i++)
+			A[i + j * d] = com[i + j * p] * sc[i] * sc[j];
+		A[j + j * d] = 1.0;
+		rhs[j] = com[j + d * p] * sc[j];
+	}
+	dn = (int) d;
+	anorm = dlansy_("1", "U", &dn, A, &dn, tmp, 1, 1);
+	dpotrf_("U", &dn, A, &dn, &info, 1);
+	if (info == 0)
+	{
+		double	   *w3 = mm_alloc_array(a, 3 * p, sizeof(double));
+
+		if (!w3)
+			return mm_fail(err, MM_ENOMEM, "out of memory");
+		work = w3;
+		dpocon_("U", &dn, A, &dn, &anorm, &rcond, work, iwork, &info, 1);
+	}
+	if (info != 0 || !(rcond >= MM_LS_RCOND_MIN))
+	{
+		mm_fail(err, MM_ERANK, "the least-squares problem is rank deficient");
+		if (n < p && intercept)
+			mm_fail_detail(err, "%llu rows cannot determine %zu coefficients and an intercept.",
+						   (unsigned long long) n, d);
+		else
+			mm_fail_detail(err, "Some features are (nearly) linear combinations of others (reciprocal condition number %.3g).", rcond);
+		return MM_ERANK;
+	}
+	dpotrs_("U", &dn, &one, A, &dn, rhs, &dn, &info, 1);
+	if (info != 0)
+		return mm_fail(err, MM_ERANK, "the least-squares solve failed (LAPACK info %d)", info);
+
+	m->algorithm = MM_ALG_LINREG;
+	m->n_features = (uint32_t) d;
+	m->n_outputs = 1;
+	m->coef = mm_alloc_array(a, p, sizeof(double));
+	m->eff = mm_alloc_array(a, p, sizeof(double));
+	if (!m->coef || !m->eff)
+		return mm_fail(err, MM_ENOMEM, "out of memory");
+	m->coef[0] = intercept ? mean[d] : 0.0;
+	for (size_t j = 0; j < d; j++)
+	{
+		m->coef[j + 1] = rhs[j] * sc[j];
+		if (intercept)
+			m->coef[0] -= m->coef[j + 1] * mean[j];
+	}
+	/* training fit: SSres = Syy - 2 w'Sxy + w'Sxx w on the (centred or raw) moments */
+	syy = com[d + d * p];
+	ssres = syy;
+	for (size_t j = 0; j < d; j++)
+	{
+		double		wj = m->coef[j + 1],
+					q = 0;
+
+		ssres -= 2 * wj * com[j + d * p];
+		for (size_t i = 0; i < d; i++)
+			q += m->coef[i + 1] * (i <= j ? com[i + j * p] : com[j + i * p]);
+		ssres += wj * q;
+	}
+	if (ssres < 0)
+		ssres = 0;
+	if (!intercept)
+		syy -= (double) n * mean[d] * mean[d];
+	r2 = syy > 0 ? 1.0 - ssres / syy : (ssres == 0 ? 1.0 : 0.0);
+	fmt_meta(meta, sizeof(meta), n, s.l2, intercept, r2, ssres / (double) n, rcond);
+	m->meta = a->alloc(a->ctx, strlen(meta) + 1);
+	if (!m->meta)
+		return mm_fail(err, MM_ENOMEM, "out of memory");
+	strcpy(m->meta, meta);
+	mm_model_fold(m);
+	*out = m;
+	return MM_OK;
+}

@@ -1,0 +1,93 @@
+/*
+ * mm_model.h: the model format, a versioned, checksummed, little-endian binary encoding.
+ *
+ * Layout (all integers little-endian):
+ *   header, 40 bytes:
+ *     0  u32 magic "MMDL"        4  u16 format version     6  u16 algorithm
+ *     8  u32 flags               12 u32 n_features         16 u32 n_outputs
+ *     20 u32 n_classes           24 u32 n_sections         28 u32 reserved (0)
+ *     32 u32 total length        36 u32 CRC-32C of everything but these 4 bytes
+ *   then n_sections sections: u16 id, u16 reserved (0), u32 length, payload.
+ * Every section appears at most once; an unknown id is a foreign model.
+ */
+#ifndef MM_MODEL_H
+#define MM_MODEL_H
+
+#include "mm_core.h"
+
+#define MM_MODEL_MAGIC		0x4C444D4Du	/* "MMDL" */
+#define MM_MODEL_VERSION	1
+#define MM_MODEL_HDRSZ		40
+#define MM_MODEL_CRC_OFFSET 36
+
+typedef enum mm_algorithm
+{
+	MM_ALG_LINREG = 1,			/* linear regression, squared loss */
+	MM_ALG_LOGREG = 2,			/* binary logistic regression */
+	MM_ALG_MULTINOMIAL = 3,		/* multinomial (softmax) logistic regression */
+	MM_ALG_SVM = 4				/* linear SVM, hinge loss */
+} mm_algorithm;
+
+#define MM_ALG_MAX 4
+
+/* flags */
+#define MM_FLAG_TEXT_LABELS	0x1	/* class labels are text (not numbers) */
+#define MM_FLAG_ALL			0x1
+
+typedef enum mm_section_id
+{
+	MM_SEC_COEF = 1,			/* n_outputs x (1 + n_features) f64: intercept, weights */
+	MM_SEC_SCALER = 2,			/* 2 x n_features f64: mean, scale (weights act on (x-mean)/scale) */
+	MM_SEC_CLASSES = 3,			/* n_classes x (f64 value, u32 len, bytes) */
+	MM_SEC_FEATURES = 4,		/* n_features x (u32 len, bytes): feature names */
+	MM_SEC_INPUTS = 5,			/* raw-row preprocessing (opaque here, see mm_prep) */
+	MM_SEC_BASELINE = 6,		/* drift baseline (opaque here, see mm_drift) */
+	MM_SEC_META = 7				/* UTF-8 JSON object: options and training facts */
+} mm_section_id;
+
+#define MM_SEC_MAX 7
+
+typedef struct mm_model
+{
+	uint16_t	algorithm;
+	uint32_t	flags;
+	uint32_t	n_features;
+	uint32_t	n_outputs;
+	uint32_t	n_classes;
+	double	   *coef;			/* n_outputs * (n_features + 1) */
+	double	   *mean;			/* n_features or NULL */
+	double	   *scale;			/* n_features or NULL */
+	double	   *class_values;	/* n_classes or NULL */
+	char	  **class_names;	/* n_classes NUL-terminated or NULL */
+	char	  **feature_names;	/* n_features NUL-terminated or NULL */
+	const uint8_t *inputs;		/* raw section payloads (point into the encoded bytes) */
+	size_t		inputs_len;
+	const uint8_t *baseline;
+	size_t		baseline_len;
+	char	   *meta;			/* NUL-terminated JSON or NULL */
+	/* derived on decode: coefficients folded with the scaler, for one dot product a row */
+	double	   *eff;			/* n_outputs * (n_features + 1) */
+	uint32_t	checksum;		/* as stored */
+} mm_model;
+
+int			mm_algorithm_is_classifier(int alg);
+const char *mm_algorithm_name(int alg);
+int			mm_algorithm_from_name(const char *name);
+
+/* Validates the in-memory model and returns the encoded size (0 on error). */
+size_t		mm_model_encoded_size(const mm_model *m, mm_err *err);
+/* Encodes into buf, which must hold exactly mm_model_encoded_size() bytes. */
+mm_status	mm_model_encode(const mm_model *m, uint8_t *buf, size_t size, mm_err *err);
+/* Validates every field; the result's section pointers refer into p, which must outlive it. */
+mm_status	mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm_err *err);
+/* Fill eff from coef/mean/scale (decode does this). */
+void		mm_model_fold(mm_model *m);
+
+/* out[k] = eff_k . [1, x] for each output k. */
+void		mm_model_scores(const mm_model *m, const double *x, double *out);
+/* Classifier probabilities (n_classes entries) from scores; hinge models get 0/1. */
+void		mm_model_proba(const mm_model *m, const double *scores, double *proba);
+/* Index of the predicted class from scores. */
+uint32_t	mm_model_class_index(const mm_model *m, const double *scores);
+
+#endif

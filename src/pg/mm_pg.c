@@ -1,0 +1,314 @@
+/*
+ * mm_pg.c: shared binding helpers (see mm_pg.h) and the module's entry point.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/detoast.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "mm_pg.h"
+
+PG_MODULE_MAGIC;
+
+static void *
+pg_alloc_cb(void *ctx, size_t size)
+{
+	if (size > MaxAllocSize)
+		return NULL;
+	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
+}
+
+mm_alloc
+mm_pg_allocator(MemoryContext cxt)
+{
+	mm_alloc	a = {pg_alloc_cb, cxt};
+
+	return a;
+}
+
+void
+mm_pg_raise(const mm_err *err)
+{
+	int			code;
+
+	switch (err->status)
+	{
+		case MM_EINVAL:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case MM_ECORRUPT:
+			code = ERRCODE_DATA_CORRUPTED;
+			break;
+		case MM_ENOMEM:
+			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			break;
+		case MM_ERANK:
+		case MM_EDATA:
+		case MM_EMISMATCH:
+		default:
+			code = ERRCODE_DATA_EXCEPTION;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("%s", err->msg),
+			 err->detail[0] ? errdetail("%s", err->detail) : 0,
+			 err->status == MM_ERANK ? errhint("Remove collinear or constant features, or add ridge regularisation with the \"l2\" option.") : 0));
+	pg_unreachable();
+}
+
+double *
+mm_pg_features(ArrayType *a, int *n, const char *what)
+{
+	double	   *v;
+	int			len;
+
+	if (ARR_ELEMTYPE(a) != FLOAT8OID)
+		elog(ERROR, "%s must be float8[]", what);
+	if (ARR_NDIM(a) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must not be empty", what)));
+	if (ARR_NDIM(a) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must be a one-dimensional array", what)));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not contain NULL elements", what),
+				 errhint("Impute missing values first, or train with the \"impute\" option.")));
+	len = ARR_DIMS(a)[0];
+	v = (double *) ARR_DATA_PTR(a);
+	for (int i = 0; i < len; i++)
+		if (unlikely(isinf(v[i]) || isnan(v[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must contain only finite values", what),
+					 errdetail("Element %d is %s.", i + 1, isnan(v[i]) ? "NaN" : "infinite")));
+	*n = len;
+	return v;
+}
+
+void
+mm_pg_check_finite(double v, const char *what)
+{
+	if (unlikely(isinf(v) || isnan(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must be finite", what),
+				 errdetail("The value is %s.", isnan(v) ? "NaN" : "infinite")));
+}
+
+bytea *
+mm_pg_encode_model(const mm_model *m)
+{
+	mm_err		err = {0};
+	size_t		size = mm_model_encoded_size(m, &err);
+	bytea	   *b;
+
+	if (size == 0)
+		mm_pg_raise(&err);
+	b = (bytea *) palloc(VARHDRSZ + size);
+	SET_VARSIZE(b, VARHDRSZ + size);
+	if (mm_model_encode(m, (uint8_t *) VARDATA(b), size, &err) != MM_OK)
+		mm_pg_raise(&err);
+	return b;
+}
+
+mm_model *
+mm_pg_decode_model(bytea *b, MemoryContext cxt)
+{
+	mm_err		err = {0};
+	mm_alloc	a = mm_pg_allocator(cxt);
+	mm_model   *m;
+
+	if (mm_model_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &a, &m, &err) != MM_OK)
+	{
+		if (err.status == MM_ENOMEM)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory decoding a model")));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid model: %s", err.msg),
+				 errhint("The bytea is not a model written by this version of modelmgr, or it was damaged.")));
+	}
+	return m;
+}
+
+typedef struct model_cache
+{
+	MemoryContext cxt;
+	mm_model   *model;
+	Size		len;
+	uint32		checksum;
+	bool		have_toast;
+	struct varatt_external toast;
+} model_cache;
+
+mm_model *
+mm_pg_cached_model(FunctionCallInfo fcinfo, int argno)
+{
+	model_cache *c = (model_cache *) fcinfo->flinfo->fn_extra;
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	struct varatt_external toast;
+	bool		is_toast = VARATT_IS_EXTERNAL_ONDISK(raw);
+	bytea	   *b;
+	Size		len;
+	uint32		crc = 0;
+	bytea	   *copy;
+
+	if (is_toast)
+	{
+		VARATT_EXTERNAL_GET_POINTER(toast, raw);
+		if (c && c->model && c->have_toast &&
+			toast.va_valueid == c->toast.va_valueid &&
+			toast.va_toastrelid == c->toast.va_toastrelid &&
+			toast.va_rawsize == c->toast.va_rawsize)
+			return c->model;
+	}
+	b = PG_GETARG_BYTEA_PP(argno);
+	len = VARSIZE_ANY_EXHDR(b);
+	if (len >= MM_MODEL_HDRSZ)
+		crc = mm_load_u32((const uint8 *) VARDATA_ANY(b) + MM_MODEL_CRC_OFFSET);
+	if (c && c->model && c->len == len && c->checksum == crc)
+	{
+		if (is_toast)
+		{
+			c->toast = toast;
+			c->have_toast = true;
+		}
+		return c->model;
+	}
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(model_cache));
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "modelmgr model cache", ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = c;
+	}
+	c->model = NULL;
+	MemoryContextReset(c->cxt);
+	/* the decoded model points into its bytes, so the cache keeps its own copy */
+	copy = (bytea *) MemoryContextAlloc(c->cxt, VARHDRSZ + len);
+	SET_VARSIZE(copy, VARHDRSZ + len);
+	memcpy(VARDATA(copy), VARDATA_ANY(b), len);
+	c->model = mm_pg_decode_model(copy, c->cxt);
+	c->len = len;
+	c->checksum = crc;
+	c->have_toast = is_toast;
+	if (is_toast)
+		c->toast = toast;
+	return c->model;
+}
+
+void
+mm_pg_each_option(Jsonb *opts, mm_opt_cb cb, void *arg)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (opts == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be a JSON object")));
+	it = JsonbIteratorInit(&opts->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+			cb(arg, key, &v);
+	}
+}
+
+static const char *
+jsonb_type_name(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "a string";
+		case jbvNumeric:
+			return "a number";
+		case jbvBool:
+			return "a boolean";
+		default:
+			return "an object or array";
+	}
+}
+
+double
+mm_pg_opt_number(const char *key, JsonbValue *v, double lo, double hi)
+{
+	double		d;
+
+	if (v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a number, not %s", key, jsonb_type_name(v))));
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	if (!(d >= lo && d <= hi))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" is out of range", key),
+				 errdetail("The value must be between %g and %g.", lo, hi)));
+	return d;
+}
+
+bool
+mm_pg_opt_bool(const char *key, JsonbValue *v)
+{
+	if (v->type != jbvBool)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a boolean, not %s", key, jsonb_type_name(v))));
+	return v->val.boolean;
+}
+
+char *
+mm_pg_opt_string(const char *key, JsonbValue *v)
+{
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a string, not %s", key, jsonb_type_name(v))));
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+void
+mm_pg_unknown_option(const char *key, const char *context)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown option \"%s\" for %s", key, context)));
+}
+
+bytea *
+mm_pg_copy_state(bytea *src, MemoryContext cxt)
+{
+	Size		len = VARSIZE_ANY_EXHDR(src);
+	bytea	   *dst = (bytea *) MemoryContextAlloc(cxt, VARHDRSZ + len);
+
+	SET_VARSIZE(dst, VARHDRSZ + len);
+	memcpy(VARDATA(dst), VARDATA_ANY(src), len);
+	return dst;
+}
+
+MemoryContext
+mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	return aggcxt;
+}

@@ -1,0 +1,67 @@
+/*
+ * mm_pg.h: helpers shared by the PostgreSQL binding: allocation for the core, error mapping,
+ * array checks, option parsing and the per-call-site model cache.
+ */
+#ifndef MM_PG_H
+#define MM_PG_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#include "mm_core.h"
+#include "mm_model.h"
+
+/* An allocator for the core that pallocs (zeroed) in the given context. */
+extern mm_alloc mm_pg_allocator(MemoryContext cxt);
+
+/* Turns a core error into an ERROR with a SQLSTATE chosen by its cause. */
+extern void mm_pg_raise(const mm_err *err) pg_attribute_noreturn();
+
+/*
+ * Checks a float8[] feature vector (one dimension, no NULLs, all finite) and returns a
+ * pointer to its values; *n gets the length. `what` names the argument in messages.
+ */
+extern double *mm_pg_features(ArrayType *a, int *n, const char *what);
+
+/* Checks a finite float8 label. */
+extern void mm_pg_check_finite(double v, const char *what);
+
+/* Builds a bytea holding an encoded model (palloc'd in the current context). */
+extern bytea *mm_pg_encode_model(const mm_model *m);
+
+/* Decodes and validates a model bytea (no cache), ERROR if invalid. */
+extern mm_model *mm_pg_decode_model(bytea *b, MemoryContext cxt);
+
+/*
+ * Returns the decoded model passed as argument argno, decoding it once per call site:
+ * the cache lives in fn_extra and is checked per row in O(1) (length and stored checksum,
+ * or the TOAST pointer for an out-of-line value).
+ */
+extern mm_model *mm_pg_cached_model(FunctionCallInfo fcinfo, int argno);
+
+/* Option parsing: jsonb objects with snake_case keys. */
+typedef enum mm_opt_type
+{
+	MM_OPT_NUMBER,
+	MM_OPT_BOOL,
+	MM_OPT_STRING
+} mm_opt_type;
+
+/* Iterate a jsonb object; calls cb(key, value) for each top-level pair, ERROR if not an object. */
+typedef void (*mm_opt_cb) (void *arg, const char *key, JsonbValue *val);
+extern void mm_pg_each_option(Jsonb *opts, mm_opt_cb cb, void *arg);
+extern double mm_pg_opt_number(const char *key, JsonbValue *v, double lo, double hi);
+extern bool mm_pg_opt_bool(const char *key, JsonbValue *v);
+extern char *mm_pg_opt_string(const char *key, JsonbValue *v);
+extern void mm_pg_unknown_option(const char *key, const char *context) pg_attribute_noreturn();
+
+/* Copies a (possibly short-header or unaligned) bytea state into a fresh 4-byte-header varlena in cxt. */
+extern bytea *mm_pg_copy_state(bytea *src, MemoryContext cxt);
+
+/* The aggregate memory context, or ERROR when not called as an aggregate. */
+extern MemoryContext mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname);
+
+#endif

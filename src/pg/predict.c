@@ -1,0 +1,203 @@
+/*
+ * predict.c: prediction from a model bytea, and model_info.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "mm_pg.h"
+
+#define MM_MAX_OUTPUTS_STACK 64
+
+static inline const double *
+check_input(const mm_model *m, ArrayType *xa)
+{
+	int			n;
+	const double *x = mm_pg_features(xa, &n, "feature array");
+
+	if (unlikely((uint32) n != m->n_features))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array has %d elements, but the model expects %u", n, m->n_features)));
+	return x;
+}
+
+static inline void
+scores_for(FunctionCallInfo fcinfo, mm_model **mp, double *scores)
+{
+	mm_model   *m = mm_pg_cached_model(fcinfo, 0);
+	ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(1);
+
+	if (m->n_outputs > MM_MAX_OUTPUTS_STACK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("models with more than %d classes are not supported for prediction", MM_MAX_OUTPUTS_STACK)));
+	mm_model_scores(m, check_input(m, xa), scores);
+	*mp = m;
+}
+
+/* Predicts a value (regression) or the numeric class label (classification). */
+PG_FUNCTION_INFO_V1(mm_predict);
+Datum
+mm_predict(PG_FUNCTION_ARGS)
+{
+	double		scores[MM_MAX_OUTPUTS_STACK];
+	mm_model   *m;
+	uint32		k;
+
+	scores_for(fcinfo, &m, scores);
+	if (m->algorithm == MM_ALG_LINREG)
+		PG_RETURN_FLOAT8(scores[0]);
+	k = mm_model_class_index(m, scores);
+	if (m->flags & MM_FLAG_TEXT_LABELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("model has text class labels, so predict() cannot return a number"),
+				 errhint("Use predict_label() for the class name.")));
+	PG_RETURN_FLOAT8(m->class_values[k]);
+}
+
+/* Predicts the class name (classifiers) or the value as text (regression). */
+PG_FUNCTION_INFO_V1(mm_predict_label);
+Datum
+mm_predict_label(PG_FUNCTION_ARGS)
+{
+	double		scores[MM_MAX_OUTPUTS_STACK];
+	mm_model   *m;
+
+	scores_for(fcinfo, &m, scores);
+	if (m->algorithm == MM_ALG_LINREG)
+		PG_RETURN_TEXT_P(cstring_to_text(float8out_internal(scores[0])));
+	PG_RETURN_TEXT_P(cstring_to_text(m->class_names[mm_model_class_index(m, scores)]));
+}
+
+/* Class probabilities in the model's class order. */
+PG_FUNCTION_INFO_V1(mm_predict_proba);
+Datum
+mm_predict_proba(PG_FUNCTION_ARGS)
+{
+	double		scores[MM_MAX_OUTPUTS_STACK];
+	double		proba[MM_MAX_OUTPUTS_STACK];
+	Datum		elems[MM_MAX_OUTPUTS_STACK];
+	mm_model   *m;
+
+	scores_for(fcinfo, &m, scores);
+	if (m->algorithm == MM_ALG_LINREG)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("predict_proba() needs a classifier, but this is a regression model")));
+	mm_model_proba(m, scores, proba);
+	for (uint32 k = 0; k < m->n_classes; k++)
+		elems[k] = Float8GetDatum(proba[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, (int) m->n_classes, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* Shortest text that reads back as exactly v, whatever extra_float_digits says. */
+static void
+append_double(StringInfo s, double v)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(v, buf);
+	appendStringInfoString(s, buf);
+}
+
+static void
+append_doubles(StringInfo s, const double *v, uint32 n)
+{
+	appendStringInfoChar(s, '[');
+	for (uint32 i = 0; i < n; i++)
+	{
+		if (i)
+			appendStringInfoString(s, ", ");
+		append_double(s, v[i]);
+	}
+	appendStringInfoChar(s, ']');
+}
+
+/* Describes a model: algorithm, sizes, classes, coefficients, training facts. */
+PG_FUNCTION_INFO_V1(mm_model_info);
+Datum
+mm_model_info(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	mm_model   *m = mm_pg_decode_model(b, CurrentMemoryContext);
+	StringInfoData s;
+	uint32		d = m->n_features;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"format_version\": %d, \"algorithm\": ", MM_MODEL_VERSION);
+	escape_json(&s, mm_algorithm_name(m->algorithm));
+	appendStringInfo(&s, ", \"n_features\": %u, \"n_outputs\": %u, \"n_classes\": %u, \"size_bytes\": %zu, \"checksum\": %u",
+					 d, m->n_outputs, m->n_classes, (size_t) VARSIZE_ANY_EXHDR(b), m->checksum);
+	if (m->n_classes)
+	{
+		appendStringInfoString(&s, ", \"classes\": [");
+		for (uint32 k = 0; k < m->n_classes; k++)
+		{
+			if (k)
+				appendStringInfoString(&s, ", ");
+			escape_json(&s, m->class_names[k]);
+		}
+		appendStringInfoChar(&s, ']');
+	}
+	if (m->feature_names)
+	{
+		appendStringInfoString(&s, ", \"features\": [");
+		for (uint32 j = 0; j < d; j++)
+		{
+			if (j)
+				appendStringInfoString(&s, ", ");
+			escape_json(&s, m->feature_names[j]);
+		}
+		appendStringInfoChar(&s, ']');
+	}
+	appendStringInfoString(&s, ", \"intercept\": ");
+	if (m->n_outputs == 1)
+		append_double(&s, m->coef[0]);
+	else
+	{
+		appendStringInfoChar(&s, '[');
+		for (uint32 k = 0; k < m->n_outputs; k++)
+		{
+			if (k)
+				appendStringInfoString(&s, ", ");
+			append_double(&s, m->coef[(size_t) k * (d + 1)]);
+		}
+		appendStringInfoChar(&s, ']');
+	}
+	appendStringInfoString(&s, ", \"coefficients\": ");
+	if (m->n_outputs == 1)
+		append_doubles(&s, m->coef + 1, d);
+	else
+	{
+		appendStringInfoChar(&s, '[');
+		for (uint32 k = 0; k < m->n_outputs; k++)
+		{
+			if (k)
+				appendStringInfoString(&s, ", ");
+			append_doubles(&s, m->coef + (size_t) k * (d + 1) + 1, d);
+		}
+		appendStringInfoChar(&s, ']');
+	}
+	if (m->mean)
+	{
+		appendStringInfoString(&s, ", \"scaler\": {\"mean\": ");
+		append_doubles(&s, m->mean, d);
+		appendStringInfoString(&s, ", \"scale\": ");
+		append_doubles(&s, m->scale, d);
+		appendStringInfoChar(&s, '}');
+	}
+	appendStringInfo(&s, ", \"has_preprocessing\": %s, \"has_baseline\": %s",
+					 m->inputs_len ? "true" : "false", m->baseline_len ? "true" : "false");
+	if (m->meta)
+		appendStringInfo(&s, ", \"training\": %s", m->meta);
+	appendStringInfoChar(&s, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}

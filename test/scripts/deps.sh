@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# deps.sh: installs the Debian packages the build, the tests, the demo and the benchmark need
+# (only the missing ones). Needs root when anything is missing.
+set -euo pipefail
+PKGS=(
+    make gcc clang libclang-rt-14-dev
+    postgresql-15 postgresql-server-dev-15
+    libopenblas-dev libopenblas0-serial
+    postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+    postgresql-15-plproxy prometheus-postgres-exporter
+    python3-numpy python3-sklearn curl
+)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps.sh: missing packages and not root; install them: apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,81 @@
+SET client_min_messages = warning;
+-- load_data.sql: loads the reference data sets (test/data/*.csv) into tables with named
+-- float8 columns and a float8[] column x holding the features in file order.
+-- Run with psql from the repository root (paths are relative to it).
+
+DROP TABLE IF EXISTS breast_cancer;
+CREATE TABLE breast_cancer (
+    id int PRIMARY KEY,
+    mean_radius float8 NOT NULL,
+    mean_texture float8 NOT NULL,
+    mean_perimeter float8 NOT NULL,
+    mean_area float8 NOT NULL,
+    mean_smoothness float8 NOT NULL,
+    mean_compactness float8 NOT NULL,
+    mean_concavity float8 NOT NULL,
+    mean_concave_points float8 NOT NULL,
+    mean_symmetry float8 NOT NULL,
+    mean_fractal_dimension float8 NOT NULL,
+    radius_error float8 NOT NULL,
+    texture_error float8 NOT NULL,
+    perimeter_error float8 NOT NULL,
+    area_error float8 NOT NULL,
+    smoothness_error float8 NOT NULL,
+    compactness_error float8 NOT NULL,
+    concavity_error float8 NOT NULL,
+    concave_points_error float8 NOT NULL,
+    symmetry_error float8 NOT NULL,
+    fractal_dimension_error float8 NOT NULL,
+    worst_radius float8 NOT NULL,
+    worst_texture float8 NOT NULL,
+    worst_perimeter float8 NOT NULL,
+    worst_area float8 NOT NULL,
+    worst_smoothness float8 NOT NULL,
+    worst_compactness float8 NOT NULL,
+    worst_concavity float8 NOT NULL,
+    worst_concave_points float8 NOT NULL,
+    worst_symmetry float8 NOT NULL,
+    worst_fractal_dimension float8 NOT NULL,
+    target int NOT NULL
+);
+\copy breast_cancer (id, mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, mean_fractal_dimension, radius_error, texture_error, perimeter_error, area_error, smoothness_error, compactness_error, concavity_error, concave_points_error, symmetry_error, fractal_dimension_error, worst_radius, worst_texture, worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension, target) FROM 'test/data/breast_cancer.csv' WITH (FORMAT csv, HEADER true)
+ALTER TABLE breast_cancer ADD COLUMN x float8[];
+UPDATE breast_cancer SET x = ARRAY[mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, mean_fractal_dimension, radius_error, texture_error, perimeter_error, area_error, smoothness_error, compactness_error, concavity_error, concave_points_error, symmetry_error, fractal_dimension_error, worst_radius, worst_texture, worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension];
+ALTER TABLE breast_cancer ALTER COLUMN x SET NOT NULL;
+ANALYZE breast_cancer;
+
+DROP TABLE IF EXISTS iris;
+CREATE TABLE iris (
+    id int PRIMARY KEY,
+    sepal_length float8 NOT NULL,
+    sepal_width float8 NOT NULL,
+    petal_length float8 NOT NULL,
+    petal_width float8 NOT NULL,
+    target int NOT NULL
+);
+\copy iris (id, sepal_length, sepal_width, petal_length, petal_width, target) FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER true)
+ALTER TABLE iris ADD COLUMN x float8[];
+UPDATE iris SET x = ARRAY[sepal_length, sepal_width, petal_length, petal_width];
+ALTER TABLE iris ALTER COLUMN x SET NOT NULL;
+ANALYZE iris;
+
+DROP TABLE IF EXISTS diabetes;
+CREATE TABLE diabetes (
+    id int PRIMARY KEY,
+    age float8 NOT NULL,
+    sex float8 NOT NULL,
+    bmi float8 NOT NULL,
+    bp float8 NOT NULL,
+    s1 float8 NOT NULL,
+    s2 float8 NOT NULL,
+    s3 float8 NOT NULL,
+    s4 float8 NOT NULL,
+    s5 float8 NOT NULL,
+    s6 float8 NOT NULL,
+    target float8 NOT NULL
+);
+\copy diabetes (id, age, sex, bmi, bp, s1, s2, s3, s4, s5, s6, target) FROM 'test/data/diabetes.csv' WITH (FORMAT csv, HEADER true)
+ALTER TABLE diabetes ADD COLUMN x float8[];
+UPDATE diabetes SET x = ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6];
+ALTER TABLE diabetes ALTER COLUMN x SET NOT NULL;
+ANALYZE diabetes;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# run_tests.sh: the whole test suite, from a fresh Debian 12 machine (run as root) to a verdict.
+#   installs missing packages, builds with -Wall -Wextra -Werror, installs the extension,
+#   runs the core unit tests, starts a throwaway cluster, runs pg_regress, pgTAP (pg_prove)
+#   and the shell tests in test/sh/, runs the decoder fuzz target for a bounded time, and
+#   tears everything down. Exits non-zero on any failure.
+# Environment: FUZZ_TIME (seconds, default 20), SKIP_DEPS=1 to skip the package check.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+
+[ "${SKIP_DEPS:-0}" = 1 ] || bash test/scripts/deps.sh || exit 1
+
+. test/scripts/cluster.sh
+trap cluster_stop_all EXIT
+
+passed=0; failed=0; failures=()
+step() {
+    local name=$1; shift
+    echo "=== $name"
+    if "$@"; then passed=$((passed + 1)); echo "--- ok: $name"
+    else failed=$((failed + 1)); failures+=("$name"); echo "--- FAILED: $name"; fi
+}
+
+make -j2 >/tmp/modelmgr-build.log 2>&1 || { cat /tmp/modelmgr-build.log; echo "build failed"; exit 1; }
+make install >/tmp/modelmgr-install.log 2>&1 || { cat /tmp/modelmgr-install.log; echo "install failed"; exit 1; }
+# the source tree is read by the postgres OS user too (COPY of test data, pg_regress)
+chmod -R a+rX "$ROOT" 2>/dev/null || true
+
+step "core unit tests" make -s unittest
+
+cluster_start test || exit 1
+
+regress() {
+    make -s installcheck || { [ -f regression.diffs ] && head -200 regression.diffs; return 1; }
+}
+step "pg_regress" regress
+
+prove_suite() {
+    createdb modelmgr_test || return 1
+    psql -X -q -v ON_ERROR_STOP=1 -d modelmgr_test \
+        -c "CREATE EXTENSION pgtap; CREATE EXTENSION modelmgr;" \
+        -f test/scripts/load_data.sql >/dev/null || return 1
+    PGDATABASE=modelmgr_test pg_prove -v --ext .sql test/t/ 2>&1 | tail -n 400
+}
+step "pgTAP (pg_prove)" prove_suite
+
+for t in test/sh/*.sh; do
+    [ -e "$t" ] || continue
+    step "shell test $(basename "$t")" bash "$t"
+done
+
+step "fuzz (decoders, ${FUZZ_TIME:-20}s)" make -s fuzz FUZZ_TIME="${FUZZ_TIME:-20}"
+
+echo
+echo "suites: $passed passed, $failed failed"
+for f in "${failures[@]}"; do echo "  failed: $f"; done
+[ "$failed" = 0 ]
