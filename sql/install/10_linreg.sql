@@ -24,3 +24,18 @@ CREATE AGGREGATE linreg_fit(x float8[], y float8, options jsonb) (
 );
 COMMENT ON AGGREGATE linreg_fit(float8[], float8) IS 'exact least-squares linear regression over rows (x, y); returns a model bytea, NULL over zero rows';
 COMMENT ON AGGREGATE linreg_fit(float8[], float8, jsonb) IS 'exact least squares or ridge: options {"l2": ..., "fit_intercept": ...}; returns a model bytea';
+
+-- Exported partial states, for combining work done on several nodes (see README, Scaling).
+CREATE AGGREGATE linreg_fit_partial(x float8[], y float8) (
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE linreg_fit_partial(x float8[], y float8, options jsonb) (
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE linreg_fit_merge(state bytea) (
+    SFUNC = linreg_fit_combine, STYPE = bytea, FINALFUNC = linreg_fit_final,
+    COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE linreg_fit_partial(float8[], float8) IS 'the linreg_fit state over these rows, as bytea, to be merged with linreg_fit_merge';
+COMMENT ON AGGREGATE linreg_fit_partial(float8[], float8, jsonb) IS 'the linreg_fit state (with options) over these rows, as bytea, to be merged with linreg_fit_merge';
+COMMENT ON AGGREGATE linreg_fit_merge(bytea) IS 'merges linreg_fit_partial states (e.g. one per shard) and solves: the model bytea';

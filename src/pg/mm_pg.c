@@ -309,6 +309,8 @@ mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname)
 	MemoryContext aggcxt;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "%s called in non-aggregate context", fname);
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s support functions can only be called by an aggregate", fname)));
 	return aggcxt;
 }
