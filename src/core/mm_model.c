@@ -43,6 +43,65 @@ names_size(char *const *names, uint32_t n)
 	return s;
 }
 
+static int
+names_ok(char *const *names, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strlen(names[i]) > MM_MAX_NAME_LEN)
+			return 0;
+	return 1;
+}
+
+/* Coefficients folded with the scaler stay finite (a tiny scale could overflow them). */
+static int
+folds_finitely(const mm_model *m)
+{
+	uint32_t	d = m->n_features;
+
+	for (uint32_t k = 0; m->mean && k < m->n_outputs; k++)
+	{
+		const double *c = m->coef + (size_t) k * (d + 1);
+		double		b = c[0];
+
+		for (uint32_t j = 0; j < d; j++)
+		{
+			double		e = c[j + 1] / m->scale[j];
+
+			if (!mm_isfinite(e))
+				return 0;
+			b -= e * m->mean[j];
+		}
+		if (!mm_isfinite(b))
+			return 0;
+	}
+	return 1;
+}
+
+/* Checks the values the decoder would reject, so encode never writes an unreadable model. */
+static mm_status
+check_values(const mm_model *m, mm_err *err)
+{
+	size_t		ncoef = (size_t) m->n_outputs * (m->n_features + 1);
+
+	for (size_t i = 0; i < ncoef; i++)
+		if (!mm_isfinite(m->coef[i]))
+			return mm_fail(err, MM_EDATA, "model coefficient %zu is not finite", i);
+	if (m->mean)
+		for (uint32_t i = 0; i < m->n_features; i++)
+			if (!mm_isfinite(m->mean[i]) || !mm_isfinite(m->scale[i]) || !(m->scale[i] > 0))
+				return mm_fail(err, MM_EDATA, "scaler entry %u is not finite or its scale is not positive", i);
+	if (!folds_finitely(m))
+		return mm_fail(err, MM_EDATA, "model coefficients overflow when folded with the scaler");
+	if (m->n_classes && !(m->flags & MM_FLAG_TEXT_LABELS))
+		for (uint32_t i = 0; i < m->n_classes; i++)
+			if (!m->class_values || !mm_isfinite(m->class_values[i]))
+				return mm_fail(err, MM_EDATA, "numeric class %u has no finite value", i);
+	if (!names_ok(m->class_names, m->n_classes) ||
+		(m->feature_names && !names_ok(m->feature_names, m->n_features)))
+		return mm_fail(err, MM_EDATA, "a class or feature name is longer than %d bytes", MM_MAX_NAME_LEN);
+	return MM_OK;
+}
+
 /* Checks the dimension rules shared by encode and decode. */
 static mm_status
 check_shape(uint16_t alg, uint32_t d, uint32_t nout, uint32_t ncls, mm_err *err)
@@ -86,6 +145,8 @@ mm_model_encoded_size(const mm_model *m, mm_err *err)
 		mm_fail(err, MM_EINVAL, "class names must be given exactly for classifiers");
 		return 0;
 	}
+	if (check_values(m, err) != MM_OK)
+		return 0;
 	s += 8 + (size_t) m->n_outputs * (m->n_features + 1) * 8;
 	if (m->mean)
 		s += 8 + (size_t) 2 * m->n_features * 8;
@@ -134,9 +195,12 @@ mm_model_encode(const mm_model *m, uint8_t *buf, size_t size, mm_err *err)
 	uint32_t	nsec = 1;
 	size_t		ncoef;
 	uint32_t	crc;
+	size_t		need = mm_model_encoded_size(m, err);
 
-	if (mm_model_encoded_size(m, err) != size)
-		return err && err->status ? err->status : mm_fail(err, MM_EINVAL, "encode buffer has the wrong size");
+	if (need == 0)
+		return err ? err->status : MM_EINVAL;
+	if (need != size)
+		return mm_fail(err, MM_EINVAL, "encode buffer has the wrong size");
 	ncoef = (size_t) m->n_outputs * (m->n_features + 1);
 	for (size_t i = 0; i < ncoef; i++)
 		if (!mm_isfinite(m->coef[i]))
@@ -279,8 +343,13 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 		return mm_fail(err, MM_ECORRUPT, "unknown model flags 0x%x", flags);
 	if (reserved != 0)
 		return mm_fail(err, MM_ECORRUPT, "reserved header field is not zero");
-	if ((st = check_shape(alg, m->n_features, m->n_outputs, m->n_classes, err)) != MM_OK)
-		return st == MM_ENOMEM ? mm_fail(err, MM_ECORRUPT, "%s", err->msg) : st;
+	if (check_shape(alg, m->n_features, m->n_outputs, m->n_classes, err) != MM_OK)
+	{
+		/* a shape too large to allocate is a corrupt model too; keep the message */
+		if (err)
+			err->status = MM_ECORRUPT;
+		return MM_ECORRUPT;
+	}
 	if (nsec < 1 || nsec > MM_SEC_MAX)
 		return mm_fail(err, MM_ECORRUPT, "section count %u out of range", nsec);
 
@@ -297,8 +366,11 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 			return mm_fail(err, MM_ECORRUPT, "model truncated in section header %u", s);
 		if (id < 1 || id > MM_SEC_MAX || sflags != 0)
 			return mm_fail(err, MM_ECORRUPT, "unknown section %u", id);
-		if (seen & (1u << id))
-			return mm_fail(err, MM_ECORRUPT, "section %u appears twice", id);
+		/* ascending ids, each at most once, as the encoder writes them: one encoding per model */
+		if (seen >> id)
+			return mm_fail(err, MM_ECORRUPT, "section %u is repeated or out of order", id);
+		if (slen == 0 && id != MM_SEC_META)
+			return mm_fail(err, MM_ECORRUPT, "section %u is empty", id);
 		seen |= 1u << id;
 		payload = mm_get_bytes(&r, slen);
 		if (!payload)
@@ -385,6 +457,9 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 	if (!m->eff)
 		return mm_fail(err, MM_ENOMEM, "out of memory");
 	mm_model_fold(m);
+	for (size_t i = 0; i < ncoef; i++)
+		if (!mm_isfinite(m->eff[i]))
+			return mm_fail(err, MM_ECORRUPT, "model coefficients overflow when folded with the scaler");
 	*out = m;
 	return MM_OK;
 }
