@@ -330,7 +330,14 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 	{
 		double		djj = com[j + j * p] + nl2;
 
-		if (!(djj > 0))
+		/*
+		 * Round-off leaves a constant column (of a value like 0.1) a tiny positive centred
+		 * variance, which the scaling below would blow up into a feature: count a spread
+		 * below 1e-12 of the column's magnitude as none.
+		 */
+		double		spread_floor = intercept ? (double) n * (1e-12 * mean[j]) * (1e-12 * mean[j]) : 0.0;
+
+		if (!(djj > spread_floor))
 			return mm_fail(err, MM_ERANK, "feature %zu is constant, so the least-squares problem is rank deficient", j + 1);
 		sc[j] = 1.0 / sqrt(djj);
 	}
