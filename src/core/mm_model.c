@@ -160,6 +160,8 @@ mm_model_encoded_size(const mm_model *m, mm_err *err)
 		s += 8 + m->baseline_len;
 	if (m->meta)
 		s += 8 + strlen(m->meta);
+	if (m->optim_len)
+		s += 8 + m->optim_len;
 	if (s > MM_MAX_ALLOC)
 	{
 		mm_fail(err, MM_ENOMEM, "encoded model would take %zu bytes", s);
@@ -206,7 +208,7 @@ mm_model_encode(const mm_model *m, uint8_t *buf, size_t size, mm_err *err)
 		if (!mm_isfinite(m->coef[i]))
 			return mm_fail(err, MM_EDATA, "model coefficient %zu is not finite", i);
 	nsec += (m->mean != NULL) + (m->n_classes > 0) + (m->feature_names != NULL) +
-		(m->inputs_len > 0) + (m->baseline_len > 0) + (m->meta != NULL);
+		(m->inputs_len > 0) + (m->baseline_len > 0) + (m->meta != NULL) + (m->optim_len > 0);
 
 	mm_put_u32(&w, MM_MODEL_MAGIC);
 	mm_put_u16(&w, MM_MODEL_VERSION);
@@ -261,6 +263,11 @@ mm_model_encode(const mm_model *m, uint8_t *buf, size_t size, mm_err *err)
 
 		put_section(&w, MM_SEC_META, l);
 		mm_put_bytes(&w, m->meta, l);
+	}
+	if (m->optim_len)
+	{
+		put_section(&w, MM_SEC_OPTIM, m->optim_len);
+		mm_put_bytes(&w, m->optim, m->optim_len);
 	}
 	if (w.len != size)
 		return mm_fail(err, MM_EINVAL, "internal error: encoded %zu of %zu bytes", w.len, size);
@@ -435,6 +442,10 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 			case MM_SEC_BASELINE:
 				m->baseline = payload;
 				m->baseline_len = slen;
+				break;
+			case MM_SEC_OPTIM:
+				m->optim = payload;
+				m->optim_len = slen;
 				break;
 			case MM_SEC_META:
 				if (memchr(payload, 0, slen) != NULL)

@@ -42,10 +42,11 @@ typedef enum mm_section_id
 	MM_SEC_FEATURES = 4,		/* n_features x (u32 len, bytes): feature names */
 	MM_SEC_INPUTS = 5,			/* raw-row preprocessing (opaque here, see mm_prep) */
 	MM_SEC_BASELINE = 6,		/* drift baseline (opaque here, see mm_drift) */
-	MM_SEC_META = 7				/* UTF-8 JSON object: options and training facts */
+	MM_SEC_META = 7,			/* UTF-8 JSON object: options and training facts */
+	MM_SEC_OPTIM = 8			/* SGD optimizer position (opaque here, see mm_sgd) */
 } mm_section_id;
 
-#define MM_SEC_MAX 7
+#define MM_SEC_MAX 8
 
 typedef struct mm_model
 {
@@ -65,6 +66,8 @@ typedef struct mm_model
 	const uint8_t *baseline;
 	size_t		baseline_len;
 	char	   *meta;			/* NUL-terminated JSON or NULL */
+	const uint8_t *optim;
+	size_t		optim_len;
 	/* derived on decode: coefficients folded with the scaler, for one dot product a row */
 	double	   *eff;			/* n_outputs * (n_features + 1) */
 	uint32_t	checksum;		/* as stored */
