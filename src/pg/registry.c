@@ -1,0 +1,499 @@
+/*
+ * registry.c: prediction by model name, from the deployed version in the registry.
+ *
+ * Each call site keeps a cache in fn_extra: the deployed version is looked up (SPI) once per
+ * statement, the model is decoded once and kept while the deployed bytes stay the same, and
+ * for the row forms the positions of the model's feature columns in the row type are resolved
+ * once per row type.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "mm_pg.h"
+
+#define MM_MAX_OUTPUTS_STACK 64
+
+/* The feature columns of one row type, resolved for one model. */
+typedef struct row_map
+{
+	Oid			type_id;		/* InvalidOid: not resolved */
+	int32		typmod;
+	TupleDesc	tupdesc;		/* copy with defaults for missing attributes */
+	AttrNumber *attnums;		/* per model feature */
+	Oid		   *basetypes;		/* per model feature */
+} row_map;
+
+typedef struct name_cache
+{
+	MemoryContext cxt;			/* holds the model, its bytes, feature names and row map */
+	/* the statement the lookup is valid for */
+	bool		valid;
+	TimestampTz stmt_start;
+	LocalTransactionId lxid;
+	CommandId	cid;
+	char	   *name;			/* in fn_mcxt's child cxt_name */
+	MemoryContext cxt_name;
+	/* the deployed version */
+	int32		version;
+	Size		len;
+	uint32		checksum;
+	mm_model   *model;
+	char	  **features;		/* n_features names or NULL */
+	row_map		map;
+	double	   *x;				/* n_features scratch */
+} name_cache;
+
+static Oid	registry_nsp_cached = InvalidOid;
+static SPIPlanPtr lookup_plan = NULL;
+
+static SPIPlanPtr
+get_lookup_plan(Oid nsp)
+{
+	if (lookup_plan == NULL || registry_nsp_cached != nsp)
+	{
+		const char *schema = quote_identifier(get_namespace_name(nsp));
+		char	   *sql;
+		Oid			argtypes[1] = {TEXTOID};
+		SPIPlanPtr	p;
+
+		sql = psprintf("SELECT d.version, m.model, m.features, "
+					   "EXISTS (SELECT 1 FROM %s.models x WHERE x.name = $1) "
+					   "FROM (SELECT 1) one "
+					   "LEFT JOIN LATERAL (SELECT version FROM %s.deployments "
+					   "  WHERE name = $1 ORDER BY id DESC LIMIT 1) d ON true "
+					   "LEFT JOIN %s.models m ON m.name = $1 AND m.version = d.version",
+					   schema, schema, schema);
+		p = SPI_prepare(sql, 1, argtypes);
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		if (lookup_plan)
+			SPI_freeplan(lookup_plan);
+		lookup_plan = p;
+		registry_nsp_cached = nsp;
+	}
+	return lookup_plan;
+}
+
+static void
+copy_features(name_cache *c, Datum arr)
+{
+	ArrayType  *a = DatumGetArrayTypeP(arr);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n != (int) c->model->n_features)
+		return;					/* register_model prevents this; fall back to no names */
+	c->features = MemoryContextAlloc(c->cxt, sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+		{
+			c->features = NULL;
+			return;
+		}
+		c->features[i] = MemoryContextStrdup(c->cxt, TextDatumGetCString(elems[i]));
+	}
+}
+
+/* Looks up the deployed version of name and (re)loads the model when it changed. */
+static void
+load_deployed(FunctionCallInfo fcinfo, name_cache *c, const char *name)
+{
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Datum		arg = CStringGetTextDatum(name);
+	bool		isnull;
+	int			ret;
+	int32		version;
+	bytea	   *b;
+	Size		len;
+	uint32		crc = 0;
+	bool		exists;
+	HeapTuple	tup;
+	TupleDesc	desc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_plan(get_lookup_plan(nsp), &arg, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "registry lookup failed: %s", SPI_result_code_string(ret));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	exists = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+	version = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+	if (isnull)
+	{
+		if (!exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("model \"%s\" does not exist", name),
+					 errhint("See modelmgr.model_overview for the registered models.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" has no deployed version", name),
+				 errhint("Deploy one with modelmgr.deploy('%s').", name)));
+	}
+	b = DatumGetByteaPP(SPI_getbinval(tup, desc, 2, &isnull));
+	if (isnull)
+		elog(ERROR, "deployed version %d of model \"%s\" has no row", version, name);
+	len = VARSIZE_ANY_EXHDR(b);
+	if (len >= MM_MODEL_HDRSZ)
+		crc = mm_load_u32((const uint8 *) VARDATA_ANY(b) + MM_MODEL_CRC_OFFSET);
+
+	if (!(c->model && c->version == version && c->len == len && c->checksum == crc))
+	{
+		bytea	   *copy;
+		Datum		feats;
+
+		c->model = NULL;
+		c->features = NULL;
+		c->x = NULL;
+		c->map.type_id = InvalidOid;
+		MemoryContextReset(c->cxt);
+		/* the decoded model points into its bytes, so the cache keeps its own copy */
+		copy = (bytea *) MemoryContextAlloc(c->cxt, VARHDRSZ + len);
+		SET_VARSIZE(copy, VARHDRSZ + len);
+		memcpy(VARDATA(copy), VARDATA_ANY(b), len);
+		c->model = mm_pg_decode_model(copy, c->cxt);
+		c->version = version;
+		c->len = len;
+		c->checksum = crc;
+		c->x = MemoryContextAlloc(c->cxt, sizeof(double) * Max(c->model->n_features, 1));
+		if (c->model->feature_names)
+			c->features = c->model->feature_names;
+		else
+		{
+			feats = SPI_getbinval(tup, desc, 3, &isnull);
+			if (!isnull)
+				copy_features(c, feats);
+		}
+	}
+	SPI_finish();
+}
+
+/*
+ * The cache of this call site with the deployed model of name loaded. The lookup is redone
+ * when the statement, the transaction or the command id changes, so the next statement (and
+ * a later command of the same function) sees a deploy or rollback committed meanwhile.
+ */
+static name_cache *
+resolve(FunctionCallInfo fcinfo, text *name_t)
+{
+	name_cache *c = (name_cache *) fcinfo->flinfo->fn_extra;
+	char	   *name = text_to_cstring(name_t);
+	TimestampTz ts = GetCurrentStatementStartTimestamp();
+	LocalTransactionId lxid = MyProc->lxid;
+	CommandId	cid = GetCurrentCommandId(false);
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(name_cache));
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "modelmgr deployed model", ALLOCSET_SMALL_SIZES);
+		c->cxt_name = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "modelmgr model name", ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (c->valid && c->stmt_start == ts && c->lxid == lxid && c->cid == cid && strcmp(c->name, name) == 0)
+	{
+		pfree(name);
+		return c;
+	}
+	c->valid = false;
+	if (c->name == NULL || strcmp(c->name, name) != 0)
+	{
+		c->model = NULL;		/* another model: never reuse the decoded one */
+		MemoryContextReset(c->cxt_name);
+		c->name = MemoryContextStrdup(c->cxt_name, name);
+	}
+	load_deployed(fcinfo, c, name);
+	c->stmt_start = ts;
+	c->lxid = lxid;
+	c->cid = cid;
+	c->valid = true;
+	pfree(name);
+	return c;
+}
+
+static inline void
+check_outputs(const mm_model *m)
+{
+	if (m->n_outputs > MM_MAX_OUTPUTS_STACK || m->n_classes > MM_MAX_OUTPUTS_STACK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("models with more than %d classes are not supported for prediction", MM_MAX_OUTPUTS_STACK)));
+}
+
+/* Features from a float8[] argument, checked against the model. */
+static const double *
+array_features(const mm_model *m, ArrayType *xa)
+{
+	int			n;
+	const double *x = mm_pg_features(xa, &n, "feature array");
+
+	if (unlikely((uint32) n != m->n_features))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array has %d elements, but the model expects %u", n, m->n_features)));
+	return x;
+}
+
+static bool
+is_numeric_type(Oid t)
+{
+	switch (t)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case BOOLOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Finds the model's feature columns in a row type: once per call site and row type. */
+static void
+build_row_map(name_cache *c, Oid type_id, int32 typmod)
+{
+	row_map    *map = &c->map;
+	const mm_model *m = c->model;
+	TupleDesc	td;
+	MemoryContext old;
+
+	if (c->features == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("model \"%s\" version %d has no feature names, so it cannot read a row", c->name, c->version),
+				 errhint("Pass a float8[] feature vector, or register the model with features => ARRAY[...].")));
+	map->type_id = InvalidOid;
+	old = MemoryContextSwitchTo(c->cxt);
+	td = lookup_rowtype_tupdesc_copy(type_id, typmod);
+	map->attnums = palloc(sizeof(AttrNumber) * m->n_features);
+	map->basetypes = palloc(sizeof(Oid) * m->n_features);
+	MemoryContextSwitchTo(old);
+	for (uint32 j = 0; j < m->n_features; j++)
+	{
+		const char *f = c->features[j];
+		int			i;
+
+		for (i = 0; i < td->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(td, i);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), f) == 0)
+				break;
+		}
+		if (i == td->natts)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("row has no column \"%s\"", f),
+					 errdetail("Model \"%s\" version %d reads feature \"%s\" from the row.", c->name, c->version, f)));
+		map->basetypes[j] = getBaseType(TupleDescAttr(td, i)->atttypid);
+		if (!is_numeric_type(map->basetypes[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but a feature must be numeric", f,
+							format_type_be(TupleDescAttr(td, i)->atttypid)),
+					 errhint("Features are int2, int4, int8, float4, float8, numeric or boolean columns; cast the column in a subquery.")));
+		map->attnums[j] = (AttrNumber) (i + 1);
+	}
+	map->tupdesc = td;
+	map->type_id = type_id;
+	map->typmod = typmod;
+}
+
+static inline double
+datum_to_double(Datum d, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return (double) DatumGetInt16(d);
+		case INT4OID:
+			return (double) DatumGetInt32(d);
+		case INT8OID:
+			return (double) DatumGetInt64(d);
+		case FLOAT4OID:
+			return (double) DatumGetFloat4(d);
+		case FLOAT8OID:
+			return DatumGetFloat8(d);
+		case NUMERICOID:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+		case BOOLOID:
+			return DatumGetBool(d) ? 1.0 : 0.0;
+		default:
+			elog(ERROR, "unexpected feature type %u", type);
+	}
+	return 0;
+}
+
+/*
+ * The one place a row becomes a feature vector: picks the model's feature columns from the
+ * row by name and converts them to float8 (preprocessing such as one-hot encoding or
+ * imputation belongs here). Returns c->x.
+ */
+static const double *
+row_features(name_cache *c, HeapTupleHeader rec)
+{
+	Oid			type_id = HeapTupleHeaderGetTypeId(rec);
+	int32		typmod = HeapTupleHeaderGetTypMod(rec);
+	HeapTupleData tuple;
+	row_map    *map = &c->map;
+
+	if (map->type_id != type_id || map->typmod != typmod)
+		build_row_map(c, type_id, typmod);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	for (uint32 j = 0; j < c->model->n_features; j++)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(&tuple, map->attnums[j], map->tupdesc, &isnull);
+		double		v;
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("feature column \"%s\" is NULL", c->features[j]),
+					 errhint("Impute missing values first, or train with the \"impute\" option.")));
+		v = datum_to_double(d, map->basetypes[j]);
+		if (unlikely(isinf(v) || isnan(v)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature column \"%s\" must be finite", c->features[j]),
+					 errdetail("The value is %s.", isnan(v) ? "NaN" : "infinite")));
+		c->x[j] = v;
+	}
+	return c->x;
+}
+
+typedef enum pred_kind
+{
+	PRED_VALUE,
+	PRED_LABEL,
+	PRED_PROBA
+} pred_kind;
+
+static Datum
+predict_from(const mm_model *m, const double *x, pred_kind kind)
+{
+	double		scores[MM_MAX_OUTPUTS_STACK];
+	double		proba[MM_MAX_OUTPUTS_STACK];
+	Datum		elems[MM_MAX_OUTPUTS_STACK];
+	uint32		k;
+
+	check_outputs(m);
+	mm_model_scores(m, x, scores);
+	switch (kind)
+	{
+		case PRED_VALUE:
+			if (m->algorithm == MM_ALG_LINREG)
+				return Float8GetDatum(scores[0]);
+			if (m->flags & MM_FLAG_TEXT_LABELS)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("model has text class labels, so predict() cannot return a number"),
+						 errhint("Use predict_label() for the class name.")));
+			return Float8GetDatum(m->class_values[mm_model_class_index(m, scores)]);
+		case PRED_LABEL:
+			if (m->algorithm == MM_ALG_LINREG)
+				return PointerGetDatum(cstring_to_text(float8out_internal(scores[0])));
+			return PointerGetDatum(cstring_to_text(m->class_names[mm_model_class_index(m, scores)]));
+		case PRED_PROBA:
+			if (m->algorithm == MM_ALG_LINREG)
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("predict_proba() needs a classifier, but this is a regression model")));
+			mm_model_proba(m, scores, proba);
+			for (k = 0; k < m->n_classes; k++)
+				elems[k] = Float8GetDatum(proba[k]);
+			return PointerGetDatum(construct_array(elems, (int) m->n_classes, FLOAT8OID, sizeof(float8),
+												   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	pg_unreachable();
+}
+
+static Datum
+predict_array(FunctionCallInfo fcinfo, pred_kind kind)
+{
+	name_cache *c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
+
+	return predict_from(c->model, array_features(c->model, PG_GETARG_ARRAYTYPE_P(1)), kind);
+}
+
+static Datum
+predict_row(FunctionCallInfo fcinfo, pred_kind kind)
+{
+	name_cache *c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
+
+	return predict_from(c->model, row_features(c, PG_GETARG_HEAPTUPLEHEADER(1)), kind);
+}
+
+/* Predicts with the deployed version of a named model from a feature array. */
+PG_FUNCTION_INFO_V1(mm_predict_by_name);
+Datum
+mm_predict_by_name(PG_FUNCTION_ARGS)
+{
+	return predict_array(fcinfo, PRED_VALUE);
+}
+
+/* Class name (or value as text) from the deployed version of a named model. */
+PG_FUNCTION_INFO_V1(mm_predict_label_by_name);
+Datum
+mm_predict_label_by_name(PG_FUNCTION_ARGS)
+{
+	return predict_array(fcinfo, PRED_LABEL);
+}
+
+/* Class probabilities from the deployed version of a named model. */
+PG_FUNCTION_INFO_V1(mm_predict_proba_by_name);
+Datum
+mm_predict_proba_by_name(PG_FUNCTION_ARGS)
+{
+	return predict_array(fcinfo, PRED_PROBA);
+}
+
+/* Predicts with the deployed version of a named model, features taken from a row by name. */
+PG_FUNCTION_INFO_V1(mm_predict_row);
+Datum
+mm_predict_row(PG_FUNCTION_ARGS)
+{
+	return predict_row(fcinfo, PRED_VALUE);
+}
+
+/* Class name from the deployed version of a named model, features taken from a row. */
+PG_FUNCTION_INFO_V1(mm_predict_label_row);
+Datum
+mm_predict_label_row(PG_FUNCTION_ARGS)
+{
+	return predict_row(fcinfo, PRED_LABEL);
+}
+
+/* Class probabilities from the deployed version of a named model, features taken from a row. */
+PG_FUNCTION_INFO_V1(mm_predict_proba_row);
+Datum
+mm_predict_proba_row(PG_FUNCTION_ARGS)
+{
+	return predict_row(fcinfo, PRED_PROBA);
+}
