@@ -737,7 +737,7 @@ mm_cr_header_ok(const uint8_t *st, size_t size)
 	if (size < MM_CR_HDRSZ || ld_u32(st) != MM_CR_MAGIC || ld_u32(st + 4) != (MM_CR_VERSION | (MM_CR_KIND << 16)))
 		return 0;
 	cr_read_header(st, &v);
-	return ld_u32(st + 32) == size && mm_cr_state_size(v.d, v.cap) == size;
+	return ld_u32(st + 32) == size && mm_cr_state_size(v.d, v.cap) == size && v.nbuf < v.cap;
 }
 
 void
