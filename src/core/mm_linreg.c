@@ -87,7 +87,7 @@ mm_ls_validate(const uint8_t *st, size_t size, mm_err *err)
 			return mm_fail(err, MM_ECORRUPT, "least-squares state has nonzero reserved bytes");
 	if (mm_ls_state_size(v.d, v.cap) == 0 || mm_ls_state_size(v.d, v.cap) != size || total != size)
 		return mm_fail(err, MM_ECORRUPT, "least-squares state size does not match its header");
-	if (v.nbuf > v.cap || (v.flags & ~MM_LS_NO_INTERCEPT) || !mm_isfinite(v.l2) || v.l2 < 0)
+	if (v.nbuf >= v.cap || (v.flags & ~MM_LS_NO_INTERCEPT) || !mm_isfinite(v.l2) || v.l2 < 0)
 		return mm_fail(err, MM_ECORRUPT, "least-squares state header is invalid");
 	return MM_OK;
 }
