@@ -1,5 +1,6 @@
 -- Registry: versions, deploy strategies, rollback history, drop, export/import, views, weights.
 BEGIN;
+SET LOCAL client_min_messages = warning;
 SELECT plan(63);
 
 CREATE TEMP TABLE feats AS SELECT ARRAY['age','sex','bmi','bp','s1','s2','s3','s4','s5','s6'] AS f;
