@@ -87,7 +87,8 @@ reserved_zero(const uint8_t *st, size_t from, size_t to)
 #define FB_M2		5
 #define FB_MIN		6
 #define FB_MAX		7
-#define FB_FIXED	8
+#define FB_SHIFT	8			/* the first value: moments are kept of x - shift */
+#define FB_FIXED	9
 
 #define DS_C		((size_t) MM_DS_CENTROIDS)
 #define DS_B		((size_t) MM_DS_BUFFER)
@@ -209,13 +210,14 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 					m2 = ld_f64(b + 8 * FB_M2),
 					mn = ld_f64(b + 8 * FB_MIN),
 					mx = ld_f64(b + 8 * FB_MAX),
+					shift = ld_f64(b + 8 * FB_SHIFT),
 					wsum = (double) nbuf;
 
 		if (count > v.rows || nulls != v.rows - count || ncent > DS_C || nbuf > DS_B ||
 			(count == 0 && (ncent != 0 || nbuf != 0)))
 			return mm_fail(err, MM_ECORRUPT, "describe state: counts of feature %u are inconsistent", j + 1);
 		if (count > 0 && (!mm_isfinite(mean) || !mm_isfinite(m2) || m2 < 0 || !mm_isfinite(mn) ||
-						  !mm_isfinite(mx) || mn > mx))
+						  !mm_isfinite(mx) || mn > mx || !mm_isfinite(shift)))
 			return mm_fail(err, MM_ECORRUPT, "describe state: moments of feature %u are invalid", j + 1);
 		for (uint64_t i = 0; i < ncent; i++)
 		{
@@ -364,36 +366,53 @@ ds_flush(double *blk, ds_item *items)
 	set_u64(blk, FB_NBUF, 0);
 }
 
+/* Appends x to the feature's buffer, merging a full buffer into the centroids first. */
+static inline void
+ds_buffer_value(double *blk, double x, ds_item *scratch)
+{
+	uint64_t	nb = slot_u64(blk, FB_NBUF);
+
+	if (nb >= DS_B)				/* > only in a forged state: ds_flush stays in bounds */
+	{
+		ds_flush(blk, scratch);
+		nb = 0;
+	}
+	blk[FB_FIXED + 2 * DS_C + nb] = x;
+	set_u64(blk, FB_NBUF, nb + 1);
+}
+
+/* Welford's update on x - shift (the feature's first value), which keeps large offsets exact. */
 static inline void
 ds_add_value(double *blk, double x, ds_item *scratch)
 {
 	uint64_t	n = slot_u64(blk, FB_COUNT) + 1;
-	uint64_t	nb = slot_u64(blk, FB_NBUF);
-	double		mean = blk[FB_MEAN],
-				delta = x - mean;
+	double		y,
+				mean,
+				delta;
 
-	mean += delta / (double) n;
-	blk[FB_M2] += delta * (x - mean);
-	blk[FB_MEAN] = mean;
 	if (n == 1)
 	{
+		blk[FB_SHIFT] = x;
+		blk[FB_MEAN] = 0;
+		blk[FB_M2] = 0;
 		blk[FB_MIN] = x;
 		blk[FB_MAX] = x;
 	}
 	else
 	{
+		y = x - blk[FB_SHIFT];
+		mean = blk[FB_MEAN];
+		delta = y - mean;
+		mean += delta / (double) n;
+		blk[FB_M2] += delta * (y - mean);
+		blk[FB_MEAN] = mean;
 		if (x < blk[FB_MIN])
 			blk[FB_MIN] = x;
 		if (x > blk[FB_MAX])
 			blk[FB_MAX] = x;
 	}
 	set_u64(blk, FB_COUNT, n);
-	if (nb >= DS_B)				/* only a forged state gets here: keep memory safe */
-		nb = DS_B - 1;
-	blk[FB_FIXED + 2 * DS_C + nb] = x;
-	set_u64(blk, FB_NBUF, nb + 1);
-	if (nb + 1 == DS_B)
-		ds_flush(blk, scratch);
+	ds_buffer_value(blk, x, scratch);
 }
 
 void
@@ -465,6 +484,7 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 			continue;
 		if (na == 0)
 		{
+			blk[FB_SHIFT] = ld_f64(b + 8 * FB_SHIFT);
 			blk[FB_MEAN] = ld_f64(b + 8 * FB_MEAN);
 			blk[FB_M2] = ld_f64(b + 8 * FB_M2);
 			blk[FB_MIN] = ld_f64(b + 8 * FB_MIN);
@@ -475,7 +495,7 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 			double		fa = (double) na,
 						fb = (double) nb,
 						fn = fa + fb,
-						delta = ld_f64(b + 8 * FB_MEAN) - blk[FB_MEAN];
+						delta = (ld_f64(b + 8 * FB_SHIFT) - blk[FB_SHIFT]) + (ld_f64(b + 8 * FB_MEAN) - blk[FB_MEAN]);
 
 			blk[FB_M2] += ld_f64(b + 8 * FB_M2) + delta * delta * (fa * fb / fn);
 			blk[FB_MEAN] += delta * (fb / fn);
@@ -487,14 +507,7 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 		set_u64(blk, FB_COUNT, na + nb);
 		/* src's buffered values join dst's buffer */
 		for (uint64_t i = 0; i < snb; i++)
-		{
-			uint64_t	k = slot_u64(blk, FB_NBUF);
-
-			blk[FB_FIXED + 2 * DS_C + k] = ld_f64(b + 8 * (FB_FIXED + 2 * DS_C + i));
-			set_u64(blk, FB_NBUF, k + 1);
-			if (k + 1 == DS_B)
-				ds_flush(blk, items);
-		}
+			ds_buffer_value(blk, ld_f64(b + 8 * (FB_FIXED + 2 * DS_C + i)), items);
 		/* then the two sets of centroids are merged */
 		if (snc == 0)
 			continue;
@@ -604,7 +617,7 @@ mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary
 		}
 		n = (double) f->count;
 		m2 = ld_f64(b + 8 * FB_M2);
-		f->mean = ld_f64(b + 8 * FB_MEAN);
+		f->mean = ld_f64(b + 8 * FB_SHIFT) + ld_f64(b + 8 * FB_MEAN);
 		f->std = sqrt(m2 / n);
 		f->std_sample = f->count > 1 ? sqrt(m2 / (n - 1)) : NAN;
 		f->min = ld_f64(b + 8 * FB_MIN);

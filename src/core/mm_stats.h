@@ -8,10 +8,10 @@
  *   0 u32 magic "MMDS"   4 u16 version   6 u16 kind (2)   8 u32 d   12 u32 centroid capacity C
  *   16 u32 buffer capacity B   20 u32 names length in bytes   24 u64 rows (NULL arrays included)
  *   32 u32 total size   36..43 reserved (0)
- *   then, when d > 0, d feature blocks of (8 + 2C + B) 8-byte slots:
- *     u64 count, u64 nulls, u64 centroids used, u64 buffered values, f64 mean, f64 M2 (sum of
- *     squared deviations), f64 min, f64 max, f64 centroid means[C], f64 centroid weights[C],
- *     f64 buffer[B]
+ *   then, when d > 0, d feature blocks of (9 + 2C + B) 8-byte slots:
+ *     u64 count, u64 nulls, u64 centroids used, u64 buffered values, f64 mean of x - shift,
+ *     f64 M2 (sum of squared deviations), f64 min, f64 max, f64 shift (the first value seen),
+ *     f64 centroid means[C], f64 centroid weights[C], f64 buffer[B]
  *   then f64 scratch[2 (C + B)], then the names: d x (u32 length, bytes), or nothing.
  *   A state with d = 0 has seen only NULL arrays: the header alone, rows = their number.
  *
