@@ -435,10 +435,10 @@ COMMENT ON FUNCTION drop_model(text, int, boolean) IS 'deletes one version (or a
 CREATE FUNCTION model(model_name text, version int DEFAULT NULL) RETURNS bytea
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
+    v int := modelmgr._resolve(model_name, model.version);
     b bytea;
 BEGIN
-    SELECT m.model INTO b FROM modelmgr.models m
-    WHERE m.name = model.model_name AND m.version = modelmgr._resolve(model.model_name, model.version);
+    SELECT m.model INTO b FROM modelmgr.models m WHERE m.name = model.model_name AND m.version = v;
     RETURN b;
 END $$;
 COMMENT ON FUNCTION model(text, int) IS 'the model bytea of a version (NULL: the deployed version)';
@@ -447,6 +447,7 @@ CREATE FUNCTION weights(model_name text, version int DEFAULT NULL)
 RETURNS TABLE (class text, feature text, weight float8)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
+    v int;
     r modelmgr.models;
     info jsonb;
     names text[];
@@ -455,8 +456,8 @@ DECLARE
     coef jsonb;
     icpt jsonb;
 BEGIN
-    SELECT m.* INTO r FROM modelmgr.models m
-    WHERE m.name = weights.model_name AND m.version = modelmgr._resolve(weights.model_name, weights.version);
+    v := modelmgr._resolve(model_name, weights.version);
+    SELECT m.* INTO r FROM modelmgr.models m WHERE m.name = weights.model_name AND m.version = v;
     info := modelmgr.model_info(r.model);
     nf := (info->>'n_features')::int;
     nout := (info->>'n_outputs')::int;
@@ -495,10 +496,10 @@ COMMENT ON FUNCTION weights(text, int) IS 'coefficients of a version (NULL: depl
 CREATE FUNCTION export_model(model_name text, version int DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
+    v int := modelmgr._resolve(model_name, export_model.version);
     r modelmgr.models;
 BEGIN
-    SELECT m.* INTO r FROM modelmgr.models m
-    WHERE m.name = export_model.model_name AND m.version = modelmgr._resolve(export_model.model_name, export_model.version);
+    SELECT m.* INTO r FROM modelmgr.models m WHERE m.name = export_model.model_name AND m.version = v;
     RETURN jsonb_build_object(
         'format', 'modelmgr.model',
         'format_version', 1,
