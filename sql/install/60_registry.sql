@@ -678,6 +678,15 @@ END $$;
 GRANT USAGE ON SCHEMA modelmgr TO modelmgr_reader;
 GRANT SELECT ON model_names, models, deployments, model_versions, model_overview TO modelmgr_reader;
 GRANT INSERT, UPDATE, DELETE ON model_names, models, deployments TO modelmgr_trainer;
+-- PUBLIC can run these too by default; the explicit grant keeps readers working where an
+-- administrator revokes the PUBLIC default.
+GRANT EXECUTE ON FUNCTION
+    predict(text, float8[]), predict_label(text, float8[]), predict_proba(text, float8[]),
+    predict(text, record), predict_label(text, record), predict_proba(text, record),
+    predict(bytea, float8[]), predict_label(bytea, float8[]), predict_proba(bytea, float8[]), model_info(bytea),
+    model(text, int), weights(text, int), export_model(text, int), deployed_version(text),
+    _check_name(text), _resolve(text, int), _live(text)
+TO modelmgr_reader;
 
 REVOKE EXECUTE ON FUNCTION
     register_model(text, bytea, text, text, text[], jsonb, jsonb, jsonb, boolean, jsonb),
