@@ -252,13 +252,28 @@ mm_ls_combine(uint8_t *dst, mm_ls_view *v, const uint8_t *src, size_t srcsize, m
 	return MM_OK;
 }
 
+/* A JSON number, or null for a value that is not finite (JSON has no NaN or infinity). */
+static const char *
+json_num(char *buf, size_t len, double v, int digits)
+{
+	if (!mm_isfinite(v))
+		return "null";
+	snprintf(buf, len, "%.*g", digits, v);
+	return buf;
+}
+
 static void
 fmt_meta(char *buf, size_t len, uint64_t n, double l2, int intercept, double r2, double mse, double rcond)
 {
+	char		b1[32],
+				b2[32],
+				b3[32];
+
 	snprintf(buf, len,
 			 "{\"solver\": \"normal_equations\", \"n_rows\": %llu, \"l2\": %.17g, \"fit_intercept\": %s, "
-			 "\"train_r2\": %.17g, \"train_mse\": %.17g, \"rcond\": %.6g}",
-			 (unsigned long long) n, l2, intercept ? "true" : "false", r2, mse, rcond);
+			 "\"train_r2\": %s, \"train_mse\": %s, \"rcond\": %s}",
+			 (unsigned long long) n, l2, intercept ? "true" : "false", json_num(b1, sizeof(b1), r2, 17),
+			 json_num(b2, sizeof(b2), mse, 17), json_num(b3, sizeof(b3), rcond, 6));
 }
 
 mm_status
@@ -388,6 +403,9 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 		if (intercept)
 			m->coef[0] -= m->coef[j + 1] * mean[j];
 	}
+	for (size_t j = 0; j < p; j++)
+		if (!mm_isfinite(m->coef[j]))
+			return mm_fail(err, MM_EDATA, "the least-squares solution overflows: feature or target values are too large");
 	/* training fit: SSres = Syy - 2 w'Sxy + w'Sxx w on the (centred or raw) moments */
 	syy = com[d + d * p];
 	ssres = syy;
