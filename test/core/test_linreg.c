@@ -649,6 +649,53 @@ test_scales(void)
 	}
 }
 
+/* Values near the edge of double range: never a model with non-finite numbers in it. */
+static void
+test_overflow(void)
+{
+	enum
+	{
+		N = 30
+	};
+	double		X[N],
+				y[N];
+	mm_err		err;
+	mm_status	st;
+	mm_model   *m;
+	state		s;
+
+	/* y around 1e160: the sums of squares overflow, the coefficients do not */
+	for (int i = 0; i < N; i++)
+	{
+		X[i] = urand();
+		y[i] = 1e160 * (2 * X[i] + 0.01 * urand());
+	}
+	s = new_state(1, 8, 0, 0);
+	add_rows(&s, X, y, 0, N);
+	m = solve(&s, &st, &err);
+	CHECK_STATUS(st, MM_OK, &err, "target near 1e160: solves");
+	if (m)
+	{
+		CHECK(isfinite(m->coef[0]) && fabs(m->coef[1] / 2e160 - 1) < 1e-2, "target near 1e160: weight near 2e160");
+		CHECK(strstr(m->meta, "nan") == NULL && strstr(m->meta, "inf") == NULL,
+			  "target near 1e160: meta stays valid JSON (no nan/inf)");
+		NOTE("meta: %s", m->meta);
+	}
+
+	/* a weight that itself overflows */
+	for (int i = 0; i < N; i++)
+	{
+		X[i] = 1e-160 * urand();
+		y[i] = 1e150 * urand();
+	}
+	s = new_state(1, 8, 0, 0);
+	add_rows(&s, X, y, 0, N);
+	m = solve(&s, &st, &err);
+	CHECK(st != MM_OK && m == NULL, "weight beyond double range: an error, not a model");
+	CHECK(st == MM_EDATA || st == MM_ERANK, "weight beyond double range: MM_EDATA or MM_ERANK");
+	NOTE("status %d: %s", (int) st, err.msg);
+}
+
 static void
 test_validate(void)
 {
@@ -698,6 +745,8 @@ test_validate(void)
 	BREAK(PUT32(12, 5), s.size, "capacity disagrees with the size");
 	BREAK(PUT32(12, 0), s.size, "capacity 0");
 	BREAK(PUT32(16, 5), s.size, "more rows buffered than capacity");
+	/* a full buffer is never left behind (it is folded at once); combining into one overflowed it */
+	BREAK(PUT32(16, 4), s.size, "buffer full to capacity");
 	BREAK(PUT32(16, 0xffffffffu), s.size, "buffered rows 2^32-1");
 	BREAK(PUT32(20, 2), s.size, "unknown flag");
 	BREAK(PUTF64(24, NAN), s.size, "l2 NaN");
@@ -771,6 +820,7 @@ main(void)
 	test_rank();
 	unit_arena_reset();
 	test_scales();
+	test_overflow();
 	test_validate();
 	return unit_summary();
 }

@@ -1,0 +1,206 @@
+/*
+ * fuzz_decode.c: libFuzzer target for the model decoder and the least-squares state reader.
+ *
+ * Every input goes to both:
+ *   - mm_model_decode; a model that decodes must re-encode to exactly the input bytes, and
+ *     scoring a zero row (plus probabilities and the class index) must not fault;
+ *   - mm_ls_validate; a valid state with a small d is solved (at the input's alignment),
+ *     combined with itself into an aligned copy and solved again, and a solved model must
+ *     survive an encode/decode round trip.
+ * Allocations come from a calloc arena freed after each input, so LeakSanitizer sees no leak.
+ *
+ * Build and run: make fuzz FUZZ_TIME=60 (see README.md here).
+ */
+#include "mm_linreg.h"
+#include "mm_model.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest d the target solves (O(d^3) plus a buffer of rows): keeps each input fast. */
+#define FUZZ_MAX_SOLVE_D 64
+/* Total bytes one input may allocate; beyond it the allocator fails (tests MM_ENOMEM paths). */
+#define FUZZ_ARENA_LIMIT ((size_t) 64 << 20)
+
+typedef struct arena_block
+{
+	struct arena_block *next;
+	union
+	{
+		long double ld;
+		void	   *p;
+		long long	ll;
+	}			data[];
+} arena_block;
+
+typedef struct arena
+{
+	arena_block *head;
+	size_t		used;
+} arena;
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	arena	   *a = (arena *) ctx;
+	arena_block *b;
+
+	if (size > FUZZ_ARENA_LIMIT - a->used)
+		return NULL;
+	b = calloc(1, sizeof(arena_block) + size);
+	if (!b)
+		return NULL;
+	b->next = a->head;
+	a->head = b;
+	a->used += size;
+	return b->data;
+}
+
+static void
+arena_free(arena *a)
+{
+	while (a->head)
+	{
+		arena_block *n = a->head->next;
+
+		free(a->head);
+		a->head = n;
+	}
+	a->used = 0;
+}
+
+static void
+fail(const char *what, const mm_err *err)
+{
+	fprintf(stderr, "fuzz_decode: %s%s%s\n", what, err ? ": " : "", err ? err->msg : "");
+	abort();
+}
+
+/* A model that decodes must re-encode to the same bytes and score without faulting. */
+static void
+check_model(const uint8_t *data, size_t size, const mm_alloc *al, mm_model *m)
+{
+	mm_err		err = {0};
+	size_t		n = mm_model_encoded_size(m, &err);
+	uint8_t    *buf;
+	double	   *x,
+			   *scores,
+			   *proba;
+	uint32_t	k;
+
+	if (n != size)
+		fail("decoded model has a different encoded size", &err);
+	buf = al->alloc(al->ctx, n);
+	if (!buf)
+		return;
+	if (mm_model_encode(m, buf, n, &err) != MM_OK)
+		fail("decoded model does not re-encode", &err);
+	if (memcmp(buf, data, size) != 0)
+		fail("re-encoded model differs from its input", NULL);
+
+	x = mm_alloc_array(al, m->n_features, sizeof(double));
+	scores = mm_alloc_array(al, m->n_outputs, sizeof(double));
+	proba = mm_alloc_array(al, m->n_classes + 1, sizeof(double));
+	if (!x || !scores || !proba)
+		return;
+	mm_model_scores(m, x, scores);
+	for (uint32_t i = 0; i < m->n_outputs; i++)
+		if (!mm_isfinite(scores[i]))
+			fail("a valid model scores a zero row as non-finite", NULL);
+	if (mm_algorithm_is_classifier(m->algorithm))
+	{
+		mm_model_proba(m, scores, proba);
+		k = mm_model_class_index(m, scores);
+		if (k >= m->n_classes)
+			fail("class index out of range", NULL);
+		(void) m->class_names[k][0];
+	}
+}
+
+/* Solves a state and round-trips the model it yields. */
+static void
+solve_state(const uint8_t *st, size_t size, const mm_alloc *al)
+{
+	mm_err		err = {0};
+	mm_model   *m = NULL,
+			   *back = NULL;
+	size_t		n;
+	uint8_t    *buf;
+
+	if (mm_ls_solve(st, size, al, &m, &err) != MM_OK)
+	{
+		if (m != NULL)
+			fail("failed solve returned a model", &err);
+		return;
+	}
+	n = mm_model_encoded_size(m, &err);
+	if (n == 0)
+		fail("solved model does not encode", &err);
+	buf = al->alloc(al->ctx, n);
+	if (!buf)
+		return;
+	if (mm_model_encode(m, buf, n, &err) != MM_OK)
+		fail("solved model does not encode", &err);
+	if (mm_model_decode(buf, n, al, &back, &err) != MM_OK)
+		fail("solved model does not decode", &err);
+}
+
+static void
+check_state(const uint8_t *data, size_t size, const mm_alloc *al)
+{
+	mm_err		err = {0};
+	uint8_t    *base,
+			   *copy;
+	mm_ls_view	v;
+	uint64_t	rows;
+
+	if (mm_ls_validate(data, size, &err) != MM_OK)
+		return;
+	/* the header's d (offset 8); the validated size already bounds it */
+	if (mm_load_u32(data + 8) > FUZZ_MAX_SOLVE_D)
+		return;
+	solve_state(data, size, al);
+
+	/* combine the state with itself into an aligned copy (4 bytes past 8, as behind a varlena) */
+	base = al->alloc(al->ctx, size + 8);
+	if (!base)
+		return;
+	copy = base + 4;
+	memcpy(copy, data, size);
+	mm_ls_map(copy, &v);
+	rows = mm_ls_rows(copy);
+	if (mm_ls_combine(copy, &v, data, size, &err) != MM_OK)
+		fail("a state does not combine with itself", &err);
+	if (mm_ls_validate(copy, size, &err) != MM_OK)
+		fail("combine produced an invalid state", &err);
+	if (mm_ls_rows(copy) != 2 * rows)
+		fail("combine lost rows", NULL);
+	solve_state(copy, size, al);
+}
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	arena		ar = {NULL, 0};
+	mm_alloc	al = {arena_alloc, &ar};
+	mm_err		err = {0};
+	mm_model   *m = NULL;
+
+	if (mm_model_decode(data, size, &al, &m, &err) == MM_OK)
+	{
+		if (!m)
+			fail("decode succeeded without a model", NULL);
+		check_model(data, size, &al, m);
+	}
+	else if (m != NULL)
+		fail("failed decode returned a model", &err);
+	else if (err.status != MM_ECORRUPT && err.status != MM_ENOMEM)
+		fail("decode failed with an unexpected status", &err);
+	check_state(data, size, &al);
+	arena_free(&ar);
+	return 0;
+}

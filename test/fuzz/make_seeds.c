@@ -1,0 +1,184 @@
+/*
+ * make_seeds.c: writes the seed corpus for fuzz_decode into a directory.
+ *
+ *   sh test/fuzz/make_seeds.sh       (compiles this file with the core and writes test/fuzz/seeds)
+ *
+ * Valid encoded models of every algorithm (with and without the optional sections), valid
+ * least-squares states (folded rows and a partial buffer), and inputs that once slipped
+ * through the decoder (regressions).
+ */
+#include "mm_linreg.h"
+#include "mm_model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *outdir;
+
+static void
+write_file(const char *name, const uint8_t *p, size_t n)
+{
+	char		path[1024];
+	FILE	   *f;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0)
+	{
+		fprintf(stderr, "make_seeds: cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+static uint8_t *
+encode(const mm_model *m, size_t *n)
+{
+	mm_err		err = {0};
+	uint8_t    *buf;
+
+	*n = mm_model_encoded_size(m, &err);
+	buf = *n ? calloc(1, *n) : NULL;
+	if (!buf || mm_model_encode(m, buf, *n, &err) != MM_OK)
+	{
+		fprintf(stderr, "make_seeds: encode failed: %s\n", err.msg);
+		exit(1);
+	}
+	return buf;
+}
+
+static void
+write_model(const char *name, const mm_model *m)
+{
+	size_t		n;
+	uint8_t    *buf = encode(m, &n);
+
+	write_file(name, buf, n);
+}
+
+static void
+reseal(uint8_t *buf, size_t len)
+{
+	uint32_t	crc;
+
+	crc = mm_crc32c(0, buf, MM_MODEL_CRC_OFFSET);
+	crc = mm_crc32c(crc, buf + MM_MODEL_HDRSZ, len - MM_MODEL_HDRSZ);
+	for (int i = 0; i < 4; i++)
+		buf[MM_MODEL_CRC_OFFSET + i] = (uint8_t) (crc >> (8 * i));
+}
+
+static void
+models(void)
+{
+	static double c_lin[] = {1.5, -2.0, 0.25};
+	static double c_lin3[] = {0.5, 3.0, -1.0, 7.125};
+	static double mean3[] = {10.0, -1.0, 0.5};
+	static double scale3[] = {2.0, 1e-3, 1e6};
+	static char *feat3[] = {"age", "", "income"};
+	static char *feat2[] = {"x1", "x2"};
+	static double c_log[] = {0.5, 1.0, -1.0};
+	static char *cls_text[] = {"no", "yes"};
+	static double vals01[] = {0, 1};
+	static char *cls01[] = {"0", "1"};
+	static double c_mn[] = {0.1, 1.0, -1.0, 0.2, -0.5, 0.5, -0.3, 0.0, 2.0};
+	static char *cls_iris[] = {"setosa", "versicolor", "virginica"};
+	static double c_svm[] = {0.75, -2.5, 1.0};
+	static double valspm[] = {-1, 1};
+	static char *clspm[] = {"-1", "1"};
+	static const uint8_t blob[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	mm_model	m;
+
+	m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 2, .n_outputs = 1, .coef = c_lin};
+	write_model("linreg_bare.mmdl", &m);
+	m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 3, .n_outputs = 1, .coef = c_lin3,
+		.mean = mean3, .scale = scale3, .feature_names = feat3, .inputs = blob, .inputs_len = 8,
+		.baseline = blob, .baseline_len = 5, .meta = "{\"solver\": \"normal_equations\"}"};
+	write_model("linreg_full.mmdl", &m);
+	m = (mm_model) {.algorithm = MM_ALG_LOGREG, .flags = MM_FLAG_TEXT_LABELS, .n_features = 2,
+		.n_outputs = 1, .n_classes = 2, .coef = c_log, .class_names = cls_text, .feature_names = feat2};
+	write_model("logreg_text.mmdl", &m);
+	m = (mm_model) {.algorithm = MM_ALG_LOGREG, .n_features = 2, .n_outputs = 1, .n_classes = 2,
+		.coef = c_log, .class_values = vals01, .class_names = cls01, .mean = mean3, .scale = scale3,
+	.meta = ""};
+	write_model("logreg_numeric_scaled.mmdl", &m);
+	m = (mm_model) {.algorithm = MM_ALG_MULTINOMIAL, .flags = MM_FLAG_TEXT_LABELS, .n_features = 2,
+		.n_outputs = 3, .n_classes = 3, .coef = c_mn, .class_names = cls_iris, .feature_names = feat2,
+	.meta = "{\"classes\": 3}", .baseline = blob, .baseline_len = 8};
+	write_model("multinomial_k3.mmdl", &m);
+	m = (mm_model) {.algorithm = MM_ALG_SVM, .n_features = 2, .n_outputs = 1, .n_classes = 2,
+	.coef = c_svm, .class_values = valspm, .class_names = clspm};
+	write_model("svm.mmdl", &m);
+
+	/* regression: a section relabelled out of order with the checksum fixed up (decoded before, re-encoded differently) */
+	m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 2, .n_outputs = 1, .coef = c_lin,
+	.baseline = blob, .baseline_len = 8, .meta = "{}"};
+	{
+		size_t		n;
+		uint8_t    *buf = encode(&m, &n);
+
+		buf[n - 2 - 8] = MM_SEC_INPUTS;	/* meta (last, 2 bytes) becomes inputs, after the baseline */
+		reseal(buf, n);
+		write_file("regress_section_order.mmdl", buf, n);
+	}
+	/* regression: a denormal scale makes the folded coefficients overflow */
+	{
+		static double mean1[] = {0.0, 0.0};
+		static double scale1[] = {1.0, 4.9e-324};
+		size_t		n;
+		uint8_t    *buf;
+
+		m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 2, .n_outputs = 1, .coef = c_lin,
+		.mean = mean1, .scale = scale1};
+		scale1[1] = 1.0;
+		buf = encode(&m, &n);
+		/* the scale's last f64 sits right at the end of the scaler section, the model's end */
+		memcpy(buf + n - 8, &(double) {4.9e-324}, 8);
+		reseal(buf, n);
+		write_file("regress_denormal_scale.mmdl", buf, n);
+	}
+}
+
+static void
+write_state(const char *name, uint32_t d, uint32_t cap, double l2, uint32_t flags, int rows, int offset_rows)
+{
+	size_t		size = mm_ls_state_size(d, cap);
+	uint8_t    *base = calloc(1, size + 8);
+	uint8_t    *st = base + 4;
+	mm_ls_view	v;
+	double		x[16];
+	uint64_t	r = 12345;
+
+	mm_ls_init(st, size, d, cap, l2, flags);
+	mm_ls_map(st, &v);
+	for (int i = 0; i < rows; i++)
+	{
+		double		y = 1.0 + offset_rows;
+
+		for (uint32_t j = 0; j < d; j++)
+		{
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			x[j] = (double) (r >> 11) / 9007199254740992.0 * (j + 1);
+			y += (j % 2 ? -1.0 : 2.0) * x[j];
+		}
+		mm_ls_add(st, &v, x, y);
+	}
+	write_file(name, st, size);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2)
+	{
+		fprintf(stderr, "usage: make_seeds DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	models();
+	write_state("ls_d3_partial.mmls", 3, 8, 0.0, 0, 21, 0);
+	write_state("ls_d2_ridge_noint.mmls", 2, 4, 0.5, MM_LS_NO_INTERCEPT, 6, 3);
+	write_state("ls_d1_empty.mmls", 1, 8, 0.0, 0, 0, 0);
+	write_state("ls_d5_folded.mmls", 5, 8, 0.01, 0, 16, 0);
+	return 0;
+}
