@@ -34,6 +34,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track header dependencies: every object depends on every header of ours.
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
+
 $(MM_SQL_SCRIPT): $(INSTALL_PARTS)
 	cat $^ > $@
 

@@ -8,11 +8,21 @@
 #include "access/detoast.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "mm_pg.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	mm_train_define_gucs();
+	MarkGUCPrefixReserved("modelmgr");
+}
 
 static void *
 pg_alloc_cb(void *ctx, size_t size)

@@ -64,4 +64,7 @@ extern bytea *mm_pg_copy_state(bytea *src, MemoryContext cxt);
 /* The aggregate memory context, or ERROR when not called as an aggregate. */
 extern MemoryContext mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname);
 
+/* GUCs of train(), defined from _PG_init. */
+extern void mm_train_define_gucs(void);
+
 #endif

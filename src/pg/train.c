@@ -1,0 +1,1718 @@
+/*
+ * train.c: the train() driver. Checks the source and columns, learns classes, imputation and
+ * standardisation, runs SGD epochs (in backend memory when the rows fit the budget, otherwise
+ * streamed through the sgd_epoch aggregate) or the exact least-squares pass, scores the held-out
+ * rows and registers the model as a new version.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "portability/instr_time.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+
+#include "mm_linreg.h"
+#include "mm_pg.h"
+#include "mm_sgd.h"
+#include "mm_stats.h"
+
+/* GUCs */
+static int	train_memory_budget_kb = 512 * 1024;
+static int	train_progress_every = 1;
+
+#define SALT_TEST 0x7465737400000000ULL
+#define SALT_VALID 0x76616c6900000000ULL
+#define SALT_SHUFFLE 0x7368756600000000ULL
+
+typedef enum
+{
+	IMPUTE_ERROR, IMPUTE_SKIP, IMPUTE_MEAN, IMPUTE_MEDIAN, IMPUTE_ZERO
+} impute_kind;
+
+typedef enum
+{
+	SHUFFLE_NONE, SHUFFLE_ONCE, SHUFFLE_ALWAYS
+} shuffle_kind;
+
+typedef enum
+{
+	MODE_AUTO, MODE_MEMORY, MODE_STREAMING
+} mode_kind;
+
+typedef struct train_opts
+{
+	char	   *solver;
+	int			epochs;
+	double		tol;
+	int			n_iter_no_change;
+	int			schedule;
+	double		eta0;
+	double		power_t;
+	int			batch_size;
+	double		l1;
+	double		l2;
+	bool		has_l2;
+	shuffle_kind shuffle;
+	int64		seed;
+	bool		early_stopping;
+	double		validation_fraction;
+	JsonbValue *class_weight;	/* string "balanced" or object, or NULL */
+	bool		fit_intercept;
+	bool		standardize;
+	impute_kind impute;
+	double		test_fraction;
+	bool		auto_deploy;
+	mode_kind	mode;
+} train_opts;
+
+static const char *const train_keys[] = {
+	"solver", "epochs", "tol", "n_iter_no_change", "learning_rate", "eta0", "power_t", "batch_size", "l1", "l2",
+	"shuffle", "seed", "early_stopping", "validation_fraction", "class_weight", "fit_intercept", "standardize",
+	"impute", "test_fraction", "auto_deploy", "mode", NULL
+};
+
+static int
+pick(const char *key, const char *val, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(val, names[i]) == 0)
+			return i;
+	{
+		StringInfoData s;
+
+		initStringInfo(&s);
+		for (int i = 0; names[i]; i++)
+			appendStringInfo(&s, "%s%s", i ? ", " : "", names[i]);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" has an unknown value \"%s\"", key, val),
+				 errhint("Use one of: %s.", s.data)));
+	}
+	return -1;
+}
+
+static void
+train_opt(void *arg, const char *key, JsonbValue *v)
+{
+	train_opts *o = (train_opts *) arg;
+	static const char *const solvers[] = {"sgd", "normal_equations", NULL};
+	static const char *const shuffles[] = {"none", "once", "always", NULL};
+	static const char *const imputes[] = {"error", "skip", "mean", "median", "zero", NULL};
+	static const char *const modes[] = {"auto", "memory", "streaming", NULL};
+
+	if (strcmp(key, "solver") == 0)
+		o->solver = pstrdup(solvers[pick(key, mm_pg_opt_string(key, v), solvers)]);
+	else if (strcmp(key, "epochs") == 0)
+		o->epochs = (int) mm_pg_opt_number(key, v, 1, 1000000);
+	else if (strcmp(key, "tol") == 0)
+		o->tol = mm_pg_opt_number(key, v, 0, 1e6);
+	else if (strcmp(key, "n_iter_no_change") == 0)
+		o->n_iter_no_change = (int) mm_pg_opt_number(key, v, 1, 100000);
+	else if (strcmp(key, "learning_rate") == 0)
+	{
+		char	   *s = mm_pg_opt_string(key, v);
+		static const char *const sch[] = {"optimal", "constant", "invscaling", "adaptive", "adagrad", "adam", NULL};
+
+		o->schedule = pick(key, s, sch) + 1;
+	}
+	else if (strcmp(key, "eta0") == 0)
+		o->eta0 = mm_pg_opt_number(key, v, 1e-300, 1e6);
+	else if (strcmp(key, "power_t") == 0)
+		o->power_t = mm_pg_opt_number(key, v, 0, 10);
+	else if (strcmp(key, "batch_size") == 0)
+		o->batch_size = (int) mm_pg_opt_number(key, v, 1, 1000000);
+	else if (strcmp(key, "l1") == 0)
+		o->l1 = mm_pg_opt_number(key, v, 0, 1e6);
+	else if (strcmp(key, "l2") == 0)
+	{
+		o->l2 = mm_pg_opt_number(key, v, 0, 1e6);
+		o->has_l2 = true;
+	}
+	else if (strcmp(key, "shuffle") == 0)
+		o->shuffle = (shuffle_kind) pick(key, mm_pg_opt_string(key, v), shuffles);
+	else if (strcmp(key, "seed") == 0)
+		o->seed = (int64) mm_pg_opt_number(key, v, -9007199254740992.0, 9007199254740992.0);
+	else if (strcmp(key, "early_stopping") == 0)
+		o->early_stopping = mm_pg_opt_bool(key, v);
+	else if (strcmp(key, "validation_fraction") == 0)
+		o->validation_fraction = mm_pg_opt_number(key, v, 0.001, 0.999);
+	else if (strcmp(key, "class_weight") == 0)
+	{
+		if (!(v->type == jbvString && v->val.string.len == 8 && strncmp(v->val.string.val, "balanced", 8) == 0) &&
+			!(v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"class_weight\" must be \"balanced\" or an object of label: weight")));
+		o->class_weight = palloc(sizeof(JsonbValue));
+		*o->class_weight = *v;
+	}
+	else if (strcmp(key, "fit_intercept") == 0)
+		o->fit_intercept = mm_pg_opt_bool(key, v);
+	else if (strcmp(key, "standardize") == 0)
+		o->standardize = mm_pg_opt_bool(key, v);
+	else if (strcmp(key, "impute") == 0)
+		o->impute = (impute_kind) pick(key, mm_pg_opt_string(key, v), imputes);
+	else if (strcmp(key, "test_fraction") == 0)
+		o->test_fraction = mm_pg_opt_number(key, v, 0, 0.99);
+	else if (strcmp(key, "auto_deploy") == 0)
+		o->auto_deploy = mm_pg_opt_bool(key, v);
+	else if (strcmp(key, "mode") == 0)
+		o->mode = (mode_kind) pick(key, mm_pg_opt_string(key, v), modes);
+	else
+	{
+		StringInfoData s;
+
+		initStringInfo(&s);
+		for (int i = 0; train_keys[i]; i++)
+			appendStringInfo(&s, "%s%s", i ? ", " : "", train_keys[i]);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown option \"%s\" for train", key),
+				 errhint("Known options: %s.", s.data)));
+	}
+}
+
+static char *exact_float(double v);
+
+/* ---- the source ---- */
+
+static bool
+looks_like_query(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
+		s++;
+	return pg_strncasecmp(s, "select", 6) == 0 || pg_strncasecmp(s, "with", 4) == 0 ||
+		pg_strncasecmp(s, "values", 6) == 0 || pg_strncasecmp(s, "table", 5) == 0;
+}
+
+/*
+ * Returns SQL for the source usable as "FROM <src> AS s": a relation name resolved to its OID
+ * and quoted again, or a single SELECT statement in parentheses.
+ */
+static char *
+resolve_source(const char *source)
+{
+	if (looks_like_query(source))
+	{
+		List	   *stmts = raw_parser(source, RAW_PARSE_DEFAULT);
+		RawStmt    *rs;
+
+		if (list_length(stmts) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source must be a single query")));
+		rs = linitial_node(RawStmt, stmts);
+		if (!IsA(rs->stmt, SelectStmt) || ((SelectStmt *) rs->stmt)->intoClause != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source query must be a plain SELECT")));
+		return psprintf("(%s)", source);
+	}
+	else
+	{
+		List	   *names = stringToQualifiedNameList(source);
+		RangeVar   *rv = makeRangeVarFromNameList(names);
+		Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
+		char		kind;
+
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("source \"%s\" is not a table, view or query", source),
+					 errhint("Pass a table or view name (optionally schema-qualified) or a SELECT query.")));
+		kind = get_rel_relkind(relid);
+		if (kind != RELKIND_RELATION && kind != RELKIND_VIEW && kind != RELKIND_MATVIEW &&
+			kind != RELKIND_FOREIGN_TABLE && kind != RELKIND_PARTITIONED_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("source \"%s\" is not a table or view", source)));
+		return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	}
+}
+
+typedef enum
+{
+	COL_SCALAR, COL_BOOL, COL_ARRAY
+} col_kind;
+
+typedef struct feat_col
+{
+	char	   *name;
+	col_kind	kind;
+	int			width;			/* 1, or the array length */
+	double		fill;			/* imputed value */
+} feat_col;
+
+static bool
+is_numeric_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID || t == FLOAT8OID || t == NUMERICOID;
+}
+
+static bool
+is_numeric_array_type(Oid t)
+{
+	return t == FLOAT8ARRAYOID || t == FLOAT4ARRAYOID || t == INT4ARRAYOID || t == INT8ARRAYOID ||
+		t == INT2ARRAYOID || t == NUMERICARRAYOID;
+}
+
+static bool
+is_text_type(Oid t)
+{
+	return t == TEXTOID || t == VARCHAROID || t == BPCHAROID || t == NAMEOID;
+}
+
+static int
+find_column(TupleDesc td, const char *name)
+{
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static char *
+feature_sql(const feat_col *f, int n, impute_kind imp)
+{
+	StringInfoData s;
+	bool		first = true;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, "ARRAY[");
+	for (int i = 0; i < n; i++)
+	{
+		const char *q = quote_identifier(f[i].name);
+
+		if (f[i].kind == COL_ARRAY)
+			continue;
+		if (!first)
+			appendStringInfoString(&s, ", ");
+		first = false;
+		if (imp == IMPUTE_ERROR || imp == IMPUTE_SKIP)
+			appendStringInfo(&s, f[i].kind == COL_BOOL ? "s.%s::int::float8" : "s.%s::float8", q);
+		else
+			appendStringInfo(&s, f[i].kind == COL_BOOL ? "coalesce(s.%s::int::float8, %s)" : "coalesce(s.%s::float8, %s)",
+							 q, exact_float(f[i].fill));
+	}
+	appendStringInfoString(&s, "]::float8[]");
+	for (int i = 0; i < n; i++)
+		if (f[i].kind == COL_ARRAY)
+			appendStringInfo(&s, " || s.%s::float8[]", quote_identifier(f[i].name));
+	return s.data;
+}
+
+/* Exact shortest text for a double, independent of extra_float_digits. */
+static char *
+exact_float(double v)
+{
+	char	   *buf = palloc(DOUBLE_SHORTEST_DECIMAL_LEN);
+
+	double_to_shortest_decimal_buf(v, buf);
+	return buf;
+}
+
+/* ---- held-out evaluation ---- */
+
+typedef struct evaluator
+{
+	int			algorithm;
+	uint32		K;				/* classes (0: regression) */
+	double		n;
+	double	   *cm;				/* K x K confusion counts: [actual][predicted] */
+	double		logloss;
+	double	   *auc_s;			/* binary: scores */
+	bool	   *auc_p;			/* binary: is positive */
+	size_t		auc_n,
+				auc_cap;
+	double		mean_y,
+				m2_y,
+				sse,
+				sae;
+} evaluator;
+
+static void
+eval_init(evaluator *e, int algorithm, uint32 K)
+{
+	memset(e, 0, sizeof(*e));
+	e->algorithm = algorithm;
+	e->K = K;
+	if (K)
+		e->cm = palloc0(sizeof(double) * K * K);
+}
+
+static void
+eval_add(evaluator *e, const mm_model *m, const double *x, int32 cls, double y, double *scores, double *proba)
+{
+	mm_model_scores(m, x, scores);
+	e->n += 1;
+	if (e->K == 0)
+	{
+		double		r = y - scores[0],
+					dm = y - e->mean_y;
+
+		e->sse += r * r;
+		e->sae += fabs(r);
+		e->mean_y += dm / e->n;
+		e->m2_y += dm * (y - e->mean_y);
+		return;
+	}
+	e->cm[(size_t) cls * e->K + mm_model_class_index(m, scores)] += 1;
+	if (e->algorithm != MM_ALG_SVM)
+	{
+		double		p;
+
+		mm_model_proba(m, scores, proba);
+		p = proba[cls];
+		p = p < 1e-15 ? 1e-15 : (p > 1 - 1e-15 ? 1 - 1e-15 : p);
+		e->logloss -= log(p);
+	}
+	if (e->K == 2)
+	{
+		if (e->auc_n == e->auc_cap)
+		{
+			e->auc_cap = e->auc_cap ? e->auc_cap * 2 : 1024;
+			e->auc_s = e->auc_s ? repalloc_huge(e->auc_s, sizeof(double) * e->auc_cap) : palloc(sizeof(double) * e->auc_cap);
+			e->auc_p = e->auc_p ? repalloc_huge(e->auc_p, sizeof(bool) * e->auc_cap) : palloc(sizeof(bool) * e->auc_cap);
+		}
+		e->auc_s[e->auc_n] = scores[0];
+		e->auc_p[e->auc_n++] = cls == 1;
+	}
+}
+
+typedef struct scored
+{
+	double		s;
+	bool		p;
+} scored;
+
+static int
+cmp_scored(const void *a, const void *b)
+{
+	double		x = ((const scored *) a)->s,
+				y = ((const scored *) b)->s;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Mann-Whitney AUC with ties counted one half (scikit-learn's roc_auc_score). */
+static double
+eval_auc(evaluator *e)
+{
+	scored	   *v = palloc(sizeof(scored) * (e->auc_n + 1));
+	double		npos = 0,
+				nneg = 0,
+				rank_sum = 0;
+	size_t		i = 0;
+
+	for (size_t k = 0; k < e->auc_n; k++)
+	{
+		v[k].s = e->auc_s[k];
+		v[k].p = e->auc_p[k];
+		if (v[k].p)
+			npos++;
+		else
+			nneg++;
+	}
+	if (npos == 0 || nneg == 0)
+		return NAN;
+	qsort(v, e->auc_n, sizeof(scored), cmp_scored);
+	while (i < e->auc_n)
+	{
+		size_t		j = i;
+		double		pos = 0;
+
+		while (j < e->auc_n && v[j].s == v[i].s)
+			pos += v[j++].p;
+		rank_sum += pos * ((double) i + 1 + (double) j) / 2.0;
+		i = j;
+	}
+	return (rank_sum - npos * (npos + 1) / 2.0) / (npos * nneg);
+}
+
+static void
+json_num(StringInfo s, const char *key, double v, bool *first)
+{
+	appendStringInfo(s, "%s\"%s\": ", *first ? "" : ", ", key);
+	*first = false;
+	if (isnan(v) || isinf(v))
+		appendStringInfoString(s, "null");
+	else
+		appendStringInfoString(s, exact_float(v));
+}
+
+/* Metrics of the held-out rows as a JSON object; "score" is accuracy or R2 (higher is better). */
+static char *
+eval_json(evaluator *e, double *score)
+{
+	StringInfoData s;
+	bool		first = true;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	json_num(&s, "n_test", e->n, &first);
+	if (e->K == 0)
+	{
+		double		r2 = e->m2_y > 0 ? 1.0 - e->sse / e->m2_y : (e->sse == 0 ? 1.0 : 0.0);
+
+		json_num(&s, "r2", r2, &first);
+		json_num(&s, "mse", e->sse / e->n, &first);
+		json_num(&s, "rmse", sqrt(e->sse / e->n), &first);
+		json_num(&s, "mae", e->sae / e->n, &first);
+		*score = r2;
+	}
+	else
+	{
+		double		correct = 0,
+					f1sum = 0;
+
+		for (uint32 k = 0; k < e->K; k++)
+		{
+			double		tp = e->cm[(size_t) k * e->K + k],
+						pp = 0,
+						ap = 0;
+
+			correct += tp;
+			for (uint32 j = 0; j < e->K; j++)
+			{
+				pp += e->cm[(size_t) j * e->K + k];
+				ap += e->cm[(size_t) k * e->K + j];
+			}
+			f1sum += (pp + ap) > 0 ? 2 * tp / (pp + ap) : 0;
+			if (e->K == 2 && k == 1)
+			{
+				double		prec = pp > 0 ? tp / pp : 0,
+							rec = ap > 0 ? tp / ap : 0;
+
+				json_num(&s, "precision", prec, &first);
+				json_num(&s, "recall", rec, &first);
+				json_num(&s, "f1", (pp + ap) > 0 ? 2 * tp / (pp + ap) : 0, &first);
+			}
+		}
+		*score = correct / e->n;
+		json_num(&s, "accuracy", *score, &first);
+		if (e->K > 2)
+			json_num(&s, "f1_macro", f1sum / e->K, &first);
+		if (e->algorithm != MM_ALG_SVM)
+			json_num(&s, "log_loss", e->logloss / e->n, &first);
+		if (e->K == 2)
+			json_num(&s, "roc_auc", eval_auc(e), &first);
+	}
+	json_num(&s, "score", *score, &first);
+	appendStringInfoChar(&s, '}');
+	return s.data;
+}
+
+/* ---- rows ---- */
+
+typedef enum
+{
+	ROLE_TRAIN = 0, ROLE_VALID = 1, ROLE_TEST = 2
+} row_role;
+
+typedef struct rowset
+{
+	int			d;
+	bool		packed;			/* all rows are here (memory mode) */
+	size_t		n,
+				cap;
+	double	   *X;				/* n x d */
+	double	   *y;
+	int32	   *cls;
+	uint8	   *role;
+} rowset;
+
+static void
+rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role)
+{
+	if (r->n == r->cap)
+	{
+		size_t		ncap = r->cap ? r->cap * 2 : 1024;
+
+		if (r->cap)
+		{
+			r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
+			r->y = repalloc_huge(r->y, sizeof(double) * ncap);
+			r->cls = repalloc_huge(r->cls, sizeof(int32) * ncap);
+			r->role = repalloc_huge(r->role, ncap);
+		}
+		else
+		{
+			r->X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
+			r->y = palloc(sizeof(double) * ncap);
+			r->cls = palloc(sizeof(int32) * ncap);
+			r->role = palloc(ncap);
+		}
+		r->cap = ncap;
+	}
+	memcpy(r->X + r->n * r->d, x, sizeof(double) * r->d);
+	r->y[r->n] = y;
+	r->cls[r->n] = cls;
+	r->role[r->n] = role;
+	r->n++;
+}
+
+static void
+rows_free(rowset *r)
+{
+	if (r->cap)
+	{
+		pfree(r->X);
+		pfree(r->y);
+		pfree(r->cls);
+		pfree(r->role);
+	}
+	r->n = r->cap = 0;
+	r->packed = false;
+}
+
+static inline double
+row_unit(const double *x, int d, double y, uint64 seed)
+{
+	double		buf[1024 + 1];
+
+	if (d <= 1024)
+	{
+		memcpy(buf, x, sizeof(double) * d);
+		buf[d] = y;
+		return mm_split_unit(buf, sizeof(double) * (d + 1), seed);
+	}
+	/* wide rows: hash features and label separately, then combine */
+	return mm_split_unit(&y, sizeof(double), mm_hash64(x, sizeof(double) * d, seed));
+}
+
+static uint64
+shuffle_seed(const train_opts *o, int epoch)
+{
+	uint64		s = (uint64) o->seed ^ SALT_SHUFFLE;
+
+	return o->shuffle == SHUFFLE_ALWAYS ? s + (uint64) epoch * UINT64CONST(0x9E3779B97F4A7C15) : s;
+}
+
+/* The shared hash of a training row, so streaming and memory modes agree on splits and order. */
+PG_FUNCTION_INFO_V1(mm_row_unit);
+Datum
+mm_row_unit(PG_FUNCTION_ARGS)
+{
+	ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(0);
+	int			n;
+	double	   *x = mm_pg_features(xa, &n, "feature array");
+
+	PG_RETURN_FLOAT8(row_unit(x, n, PG_GETARG_FLOAT8(1), (uint64) PG_GETARG_INT64(2)));
+}
+
+typedef struct keyed
+{
+	double		k;
+	uint32		i;
+} keyed;
+
+static int
+cmp_keyed(const void *a, const void *b)
+{
+	const keyed *x = a,
+			   *y = b;
+
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Training-row order for an epoch: scan order, or sorted by the row hash under the epoch's seed. */
+static uint32 *
+epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count)
+{
+	uint32	   *ord = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
+	uint32		c = 0;
+
+	if (o->shuffle == SHUFFLE_NONE)
+	{
+		for (size_t i = 0; i < r->n; i++)
+			if (r->role[i] == ROLE_TRAIN)
+				ord[c++] = (uint32) i;
+	}
+	else
+	{
+		keyed	   *k = palloc_extended(sizeof(keyed) * (r->n + 1), MCXT_ALLOC_HUGE);
+		uint64		seed = shuffle_seed(o, epoch);
+
+		for (size_t i = 0; i < r->n; i++)
+			if (r->role[i] == ROLE_TRAIN)
+			{
+				k[c].k = row_unit(r->X + i * r->d, r->d, r->y[i], seed);
+				k[c].i = (uint32) i;
+				c++;
+			}
+		qsort(k, c, sizeof(keyed), cmp_keyed);
+		for (uint32 i = 0; i < c; i++)
+			ord[i] = k[i].i;
+		pfree(k);
+	}
+	*count = c;
+	return ord;
+}
+
+/* ---- the driver ---- */
+
+typedef struct train_ctx
+{
+	train_opts	o;
+	char	   *name;
+	char	   *source;
+	char	   *src;			/* quoted relation or (query) */
+	char	   *label;
+	feat_col   *f;
+	int			nf;
+	int			d;
+	char	  **fnames;
+	int			algorithm;
+	bool		text_labels;
+	uint32		ncls;
+	double	   *cvals;
+	char	  **cnames;
+	Datum		classes_param;	/* text[] of class names, for the label mapping in SQL */
+	char	   *base;			/* SELECT x, y FROM ... */
+	char	   *train_where;	/* filter that keeps training rows of base */
+	char	   *test_where;
+	rowset		rows;
+	double		n_train,
+				n_valid,
+				n_test;
+	double	   *mean,
+			   *scale,
+			   *cw;
+	bool		streaming;
+	bool		converged;
+	int			epochs_run;
+	StringInfoData losses;
+	MemoryContext cxt;
+} train_ctx;
+
+static Oid	param_types[3] = {TEXTARRAYOID, BYTEAOID, INT8OID};
+
+static void
+spi_run(const char *sql, train_ctx *c, Datum model, int64 seed, long tcount)
+{
+	Datum		vals[3] = {c->classes_param, model, Int64GetDatum(seed)};
+	char		nulls[3] = {c->classes_param ? ' ' : 'n', model ? ' ' : 'n', ' '};
+	int			rc = SPI_execute_with_args(sql, 3, param_types, vals, nulls, true, tcount);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "train: query failed (%d): %s", rc, sql);
+}
+
+static double
+spi_double(int row, int col, bool *isnull)
+{
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+
+	return *isnull ? 0 : DatumGetFloat8(d);
+}
+
+static void
+describe_columns(train_ctx *c, ArrayType *features)
+{
+	TupleDesc	td;
+	int			li;
+	Oid			lt;
+
+	spi_run(psprintf("SELECT * FROM %s AS s LIMIT 0", c->src), c, (Datum) 0, 0, 0);
+	td = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	li = find_column(td, c->label);
+	if (li < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("label column \"%s\" does not exist in the source", c->label)));
+	lt = TupleDescAttr(td, li)->atttypid;
+	c->text_labels = is_text_type(lt);
+	if (!c->text_labels && !is_numeric_type(lt) && lt != BOOLOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("label column \"%s\" has type %s", c->label, format_type_be(lt)),
+				 errhint("Labels must be numeric, boolean or text.")));
+
+	c->f = palloc0(sizeof(feat_col) * (td->natts + 1));
+	if (features)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must list at least one column")));
+		c->f = palloc0(sizeof(feat_col) * n);
+		for (int i = 0; i < n; i++)
+		{
+			char	   *nm;
+			int			k;
+			Oid			t;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("features must not contain NULL")));
+			nm = TextDatumGetCString(elems[i]);
+			k = find_column(td, nm);
+			if (k < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("feature column \"%s\" does not exist in the source", nm)));
+			if (k == li)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" is the label, so it cannot be a feature", nm)));
+			for (int j = 0; j < c->nf; j++)
+				if (strcmp(c->f[j].name, nm) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("feature column \"%s\" is listed twice", nm)));
+			t = TupleDescAttr(td, k)->atttypid;
+			c->f[c->nf].name = nm;
+			c->f[c->nf].width = 1;
+			if (is_numeric_type(t))
+				c->f[c->nf].kind = COL_SCALAR;
+			else if (t == BOOLOID)
+				c->f[c->nf].kind = COL_BOOL;
+			else if (is_numeric_array_type(t))
+				c->f[c->nf].kind = COL_ARRAY;
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("feature column \"%s\" has type %s, which is not numeric", nm, format_type_be(t)),
+						 errhint("Features must be numeric, boolean or numeric arrays.")));
+			c->nf++;
+		}
+	}
+	else
+	{
+		for (int k = 0; k < td->natts; k++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, k);
+
+			if (a->attisdropped || k == li)
+				continue;
+			if (is_numeric_type(a->atttypid) || a->atttypid == BOOLOID)
+			{
+				c->f[c->nf].name = pstrdup(NameStr(a->attname));
+				c->f[c->nf].kind = a->atttypid == BOOLOID ? COL_BOOL : COL_SCALAR;
+				c->f[c->nf].width = 1;
+				c->nf++;
+			}
+		}
+		if (c->nf == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the source has no numeric or boolean column besides the label")));
+		{
+			StringInfoData s;
+
+			initStringInfo(&s);
+			for (int i = 0; i < c->nf; i++)
+				appendStringInfo(&s, "%s%s", i ? ", " : "", c->f[i].name);
+			ereport(NOTICE, (errmsg("train: using features %s", s.data)));
+		}
+	}
+	/* label type decides the algorithm for auto */
+	if (lt == BOOLOID || c->text_labels)
+	{
+		if (c->algorithm == MM_ALG_LINREG)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("linear regression needs a numeric label, and \"%s\" is %s", c->label, format_type_be(lt))));
+		if (c->algorithm == 0)
+		{
+			c->algorithm = MM_ALG_LOGREG;
+			ereport(NOTICE, (errmsg("train: algorithm auto chose logistic_regression for a %s label", format_type_be(lt))));
+		}
+	}
+	else if (c->algorithm == 0)
+	{
+		bool		integer = lt == INT2OID || lt == INT4OID || lt == INT8OID;
+		int64		ndist = 0;
+
+		if (integer)
+		{
+			bool		isnull;
+
+			spi_run(psprintf("SELECT count(*)::float8 FROM (SELECT DISTINCT s.%s FROM %s AS s LIMIT 21) q",
+							 quote_identifier(c->label), c->src), c, (Datum) 0, 0, 0);
+			ndist = (int64) spi_double(0, 1, &isnull);
+		}
+		c->algorithm = integer && ndist <= 20 ? MM_ALG_LOGREG : MM_ALG_LINREG;
+		ereport(NOTICE, (errmsg("train: algorithm auto chose %s for a %s label",
+								c->algorithm == MM_ALG_LINREG ? "linear_regression" : "logistic_regression", format_type_be(lt))));
+	}
+	c->base = NULL;
+	/* the label expression */
+	{
+		const char *q = quote_identifier(c->label);
+		char	   *yexpr;
+
+		if (c->text_labels)
+			yexpr = psprintf("(array_position($1, s.%s::text) - 1)::float8", q);
+		else if (lt == BOOLOID)
+			yexpr = psprintf("s.%s::int::float8", q);
+		else
+			yexpr = psprintf("s.%s::float8", q);
+		c->base = yexpr;		/* completed in build_sql */
+	}
+}
+
+static void
+learn_classes(train_ctx *c)
+{
+	const char *q = quote_identifier(c->label);
+	bool		isnull;
+	Oid			lt;
+
+	if (c->algorithm == MM_ALG_LINREG)
+		return;
+	if (c->text_labels)
+		spi_run(psprintf("SELECT DISTINCT s.%s::text COLLATE \"C\" AS v FROM %s AS s WHERE s.%s IS NOT NULL ORDER BY 1 LIMIT %d",
+						 q, c->src, q, MM_MAX_CLASSES + 1), c, (Datum) 0, 0, 0);
+	else
+		spi_run(psprintf("SELECT DISTINCT s.%s AS v FROM %s AS s WHERE s.%s IS NOT NULL ORDER BY 1 LIMIT %d",
+						 q, c->src, q, MM_MAX_CLASSES + 1), c, (Datum) 0, 0, 0);
+	c->ncls = (uint32) SPI_processed;
+	if (c->ncls > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("label \"%s\" has more than 1000 distinct values", c->label),
+				 errhint("Use linear_regression for a continuous label.")));
+	if (c->ncls < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("label \"%s\" has only %u class%s, and a classifier needs two", c->label, c->ncls,
+						c->ncls == 1 ? "" : "es")));
+	lt = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
+	c->cvals = palloc(sizeof(double) * c->ncls);
+	c->cnames = palloc(sizeof(char *) * c->ncls);
+	for (uint32 k = 0; k < c->ncls; k++)
+	{
+		Datum		v = SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (c->text_labels)
+		{
+			c->cnames[k] = TextDatumGetCString(v);
+			c->cvals[k] = (double) k;
+		}
+		else if (lt == BOOLOID)
+		{
+			c->cvals[k] = DatumGetBool(v) ? 1.0 : 0.0;
+			c->cnames[k] = pstrdup(DatumGetBool(v) ? "true" : "false");
+		}
+		else
+		{
+			c->cvals[k] = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+															 DirectFunctionCall1(numeric_in, CStringGetDatum(SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1)))));
+			c->cnames[k] = exact_float(c->cvals[k]);
+		}
+	}
+	if (c->algorithm == MM_ALG_SVM && c->ncls != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("svm needs exactly two classes, and label \"%s\" has %u", c->label, c->ncls)));
+	if (c->algorithm == MM_ALG_LOGREG && c->ncls > 2)
+		c->algorithm = MM_ALG_MULTINOMIAL;
+	if (c->text_labels)
+	{
+		Datum	   *e = palloc(sizeof(Datum) * c->ncls);
+
+		for (uint32 k = 0; k < c->ncls; k++)
+			e[k] = CStringGetTextDatum(c->cnames[k]);
+		c->classes_param = PointerGetDatum(construct_array(e, (int) c->ncls, TEXTOID, -1, false, TYPALIGN_INT));
+	}
+}
+
+static void
+build_sql(train_ctx *c)
+{
+	StringInfoData w;
+	const char *yexpr = c->base;
+	bool		isnull;
+
+	/* impute values and array widths */
+	for (int i = 0; i < c->nf; i++)
+	{
+		const char *q = quote_identifier(c->f[i].name);
+
+		if (c->f[i].kind == COL_ARRAY)
+		{
+			spi_run(psprintf("SELECT min(cardinality(s.%s))::float8, max(cardinality(s.%s))::float8 FROM %s AS s",
+							 q, q, c->src), c, (Datum) 0, 0, 0);
+			c->f[i].width = (int) spi_double(0, 1, &isnull);
+			if (isnull || c->f[i].width < 1 || spi_double(0, 2, &isnull) != c->f[i].width)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("array feature \"%s\" must have the same, nonzero length in every row", c->f[i].name)));
+			continue;
+		}
+		if (c->o.impute == IMPUTE_MEAN || c->o.impute == IMPUTE_MEDIAN || c->o.impute == IMPUTE_ZERO)
+		{
+			const char *cast = c->f[i].kind == COL_BOOL ? "::int::float8" : "::float8";
+
+			spi_run(psprintf(c->o.impute == IMPUTE_MEDIAN
+							 ? "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.%s%s) FROM %s AS s"
+							 : "SELECT avg(s.%s%s)::float8 FROM %s AS s", q, cast, c->src), c, (Datum) 0, 0, 0);
+			c->f[i].fill = spi_double(0, 1, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" has only NULL values", c->f[i].name)));
+			if (c->o.impute == IMPUTE_ZERO)
+				c->f[i].fill = 0;
+		}
+	}
+	c->d = 0;
+	for (int i = 0; i < c->nf; i++)
+		c->d += c->f[i].width;
+	if (c->d > MM_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%d features is more than the limit of %d", c->d, MM_MAX_FEATURES)));
+	c->fnames = palloc(sizeof(char *) * c->d);
+	{
+		int			j = 0;
+
+		for (int i = 0; i < c->nf; i++)
+			if (c->f[i].kind != COL_ARRAY)
+				c->fnames[j++] = c->f[i].name;
+		for (int i = 0; i < c->nf; i++)
+			if (c->f[i].kind == COL_ARRAY)
+				for (int k = 0; k < c->f[i].width; k++)
+					c->fnames[j++] = psprintf("%s[%d]", c->f[i].name, k + 1);
+	}
+	initStringInfo(&w);
+	appendStringInfo(&w, "s.%s IS NOT NULL", quote_identifier(c->label));
+	if (c->o.impute == IMPUTE_SKIP)
+		for (int i = 0; i < c->nf; i++)
+			appendStringInfo(&w, c->f[i].kind == COL_ARRAY ? " AND s.%1$s IS NOT NULL AND array_position(s.%1$s, NULL) IS NULL"
+							 : " AND s.%s IS NOT NULL", quote_identifier(c->f[i].name));
+	/* the element cast of an all-scalar ARRAY[] is float8[] already; arrays are concatenated */
+	c->base = psprintf("SELECT %s AS x, %s AS y FROM %s AS s WHERE %s",
+					   feature_sql(c->f, c->nf, c->o.impute), yexpr, c->src, w.data);
+	{
+		StringInfoData t;
+
+		initStringInfo(&t);
+		appendStringInfoString(&t, "true");
+		if (c->o.test_fraction > 0)
+			appendStringInfo(&t, " AND modelmgr._row_unit(q.x, q.y, %lld) >= %s",
+							 (long long) (c->o.seed ^ SALT_TEST), exact_float(c->o.test_fraction));
+		if (c->o.early_stopping)
+			appendStringInfo(&t, " AND modelmgr._row_unit(q.x, q.y, %lld) >= %s",
+							 (long long) (c->o.seed ^ SALT_VALID), exact_float(c->o.validation_fraction));
+		c->train_where = t.data;
+		c->test_where = psprintf("modelmgr._row_unit(q.x, q.y, %lld) < %s", (long long) (c->o.seed ^ SALT_TEST),
+								 exact_float(c->o.test_fraction));
+	}
+}
+
+static uint8
+role_of(const train_ctx *c, const double *x, double y)
+{
+	if (c->o.test_fraction > 0 && row_unit(x, c->d, y, (uint64) (c->o.seed ^ SALT_TEST)) < c->o.test_fraction)
+		return ROLE_TEST;
+	if (c->o.early_stopping && row_unit(x, c->d, y, (uint64) (c->o.seed ^ SALT_VALID)) < c->o.validation_fraction)
+		return ROLE_VALID;
+	return ROLE_TRAIN;
+}
+
+static int32
+class_index(const train_ctx *c, double y)
+{
+	uint32		lo = 0,
+				hi = c->ncls;
+
+	if (c->ncls == 0)
+		return 0;
+	while (lo < hi)
+	{
+		uint32		mid = (lo + hi) / 2;
+
+		if (c->cvals[mid] < y)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->ncls && c->cvals[lo] == y)
+		return (int32) lo;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("label value %g changed while training", y)));
+	return -1;
+}
+
+static void
+null_feature_error(const train_ctx *c, ArrayType *a)
+{
+	bits8	   *bm = ARR_NULLBITMAP(a);
+	int			n = ARR_DIMS(a)[0];
+
+	for (int i = 0; i < n && i < c->d; i++)
+		if (!(bm[i / 8] & (1 << (i % 8))))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("feature \"%s\" is NULL in a training row", c->fnames[i]),
+					 errhint("Set the \"impute\" option to skip, mean, median or zero.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("a feature is NULL in a training row")));
+}
+
+/*
+ * First pass: checks every row, assigns train/validation/test roles, accumulates the
+ * standardisation moments and class counts, and packs the rows when they fit the budget.
+ */
+static void
+first_pass(train_ctx *c)
+{
+	Portal		portal;
+	SPIPlanPtr	plan = SPI_prepare(c->base, 3, param_types);
+	MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "train rows", ALLOCSET_DEFAULT_SIZES);
+	double	   *m2 = palloc0(sizeof(double) * c->d);
+	double	   *ccount = palloc0(sizeof(double) * (c->ncls + 1));
+	double		nstat = 0;
+	Size		budget = (Size) train_memory_budget_kb * 1024;
+	Datum		vals[3] = {c->classes_param, (Datum) 0, Int64GetDatum(0)};
+	char		nulls[3] = {c->classes_param ? ' ' : 'n', 'n', ' '};
+
+	if (plan == NULL)
+		elog(ERROR, "train: could not prepare the data query");
+	c->mean = palloc0(sizeof(double) * c->d);
+	c->scale = palloc0(sizeof(double) * c->d);
+	c->rows.d = c->d;
+	c->rows.packed = c->o.mode != MODE_STREAMING;
+	portal = SPI_cursor_open(NULL, plan, vals, nulls, true);
+	for (;;)
+	{
+		MemoryContext old;
+
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		old = MemoryContextSwitchTo(batch);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			Datum		xd = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+			ArrayType  *xa;
+			double	   *x;
+			double		y;
+			int			n;
+			uint8		role;
+			int32		cls;
+
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("an array feature is NULL in a training row"),
+						 errhint("Set the \"impute\" option to skip.")));
+			xa = DatumGetArrayTypeP(xd);
+			if (ARR_HASNULL(xa) && array_contains_nulls(xa))
+				null_feature_error(c, xa);
+			x = mm_pg_features(xa, &n, "training row");
+			if (n != c->d)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("a training row has %d features, expected %d", n, c->d)));
+			y = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+			mm_pg_check_finite(y, "label");
+			role = role_of(c, x, y);
+			cls = class_index(c, y);
+			if (role == ROLE_TEST)
+				c->n_test++;
+			else
+			{
+				nstat++;
+				for (int j = 0; j < c->d; j++)
+				{
+					double		dm = x[j] - c->mean[j];
+
+					c->mean[j] += dm / nstat;
+					m2[j] += dm * (x[j] - c->mean[j]);
+				}
+				if (role == ROLE_VALID)
+					c->n_valid++;
+				else
+				{
+					c->n_train++;
+					if (c->ncls)
+						ccount[cls]++;
+				}
+			}
+			if (c->rows.packed || role == ROLE_VALID)
+			{
+				MemoryContextSwitchTo(c->cxt);
+				rows_push(&c->rows, x, y, cls, role);
+				MemoryContextSwitchTo(batch);
+			}
+			if (c->rows.packed && c->rows.cap * (sizeof(double) * (c->d + 1) + 5) > budget)
+			{
+				if (c->o.mode == MODE_MEMORY)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("training rows do not fit modelmgr.train_memory_budget (%d kB)", train_memory_budget_kb),
+							 errhint("Raise modelmgr.train_memory_budget, or train with {\"mode\": \"streaming\"}.")));
+				/* keep only the validation rows and stream the epochs */
+				{
+					rowset		keep = {0};
+
+					keep.d = c->d;
+					MemoryContextSwitchTo(c->cxt);
+					for (size_t i = 0; i < c->rows.n; i++)
+						if (c->rows.role[i] == ROLE_VALID)
+							rows_push(&keep, c->rows.X + i * c->d, c->rows.y[i], c->rows.cls[i], ROLE_VALID);
+					rows_free(&c->rows);
+					c->rows = keep;
+					MemoryContextSwitchTo(batch);
+				}
+				c->rows.packed = false;
+			}
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch);
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(batch);
+	c->streaming = !c->rows.packed;
+	if (c->n_train + c->n_valid + c->n_test == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the source has no rows to train on")));
+	if (c->n_train == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("no training rows are left after the test and validation splits")));
+	for (int j = 0; j < c->d; j++)
+	{
+		double		sd = sqrt(m2[j] / nstat);
+
+		c->scale[j] = sd > 0 && isfinite(sd) ? sd : 1.0;
+	}
+	/* class weights */
+	if (c->ncls)
+	{
+		c->cw = palloc(sizeof(double) * c->ncls);
+		for (uint32 k = 0; k < c->ncls; k++)
+			c->cw[k] = 1.0;
+		if (c->o.class_weight && c->o.class_weight->type == jbvString)
+		{
+			for (uint32 k = 0; k < c->ncls; k++)
+				c->cw[k] = ccount[k] > 0 ? c->n_train / (c->ncls * ccount[k]) : 1.0;
+		}
+		else if (c->o.class_weight)
+		{
+			JsonbIterator *it = JsonbIteratorInit(c->o.class_weight->val.binary.data);
+			JsonbValue	v;
+			JsonbIteratorToken tok;
+			char	   *key = NULL;
+
+			while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+			{
+				if (tok == WJB_KEY)
+					key = pnstrdup(v.val.string.val, v.val.string.len);
+				else if (tok == WJB_VALUE)
+				{
+					uint32		k;
+
+					for (k = 0; k < c->ncls; k++)
+						if (strcmp(c->cnames[k], key) == 0)
+							break;
+					if (k == c->ncls)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("class_weight names \"%s\", which is not a class of the label", key)));
+					c->cw[k] = mm_pg_opt_number("class_weight", &v, 1e-12, 1e12);
+				}
+			}
+		}
+	}
+}
+
+static bytea *
+copy_bytea_to(MemoryContext cxt, bytea *b)
+{
+	return mm_pg_copy_state(b, cxt);
+}
+
+/* One epoch over the packed rows, through exactly the code sgd_epoch runs. */
+static bytea *
+epoch_memory(train_ctx *c, bytea *model, int epoch)
+{
+	mm_model   *m = mm_pg_decode_model(model, CurrentMemoryContext);
+	mm_err		err = {0};
+	Size		size = mm_sgd_state_size(m, VARSIZE_ANY_EXHDR(model), &err);
+	uint8	   *raw,
+			   *st;
+	mm_sgd_view v;
+	uint32		count;
+	uint32	   *ord;
+	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
+	mm_model   *out;
+
+	if (size == 0)
+		mm_pg_raise(&err);
+	raw = palloc_extended(size + 16, MCXT_ALLOC_HUGE);
+	st = raw + ((8 - ((uintptr_t) raw + MM_SGD_HDRSZ) % 8) % 8);
+	if (mm_sgd_state_init(st, size, m, (const uint8 *) VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), &err) != MM_OK)
+		mm_pg_raise(&err);
+	mm_sgd_map(st, &v);
+	ord = epoch_order(&c->rows, &c->o, epoch, &count);
+	for (uint32 i = 0; i < count; i++)
+	{
+		uint32		r = ord[i];
+
+		if ((i & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], c->rows.y[r]);
+	}
+	if (mm_sgd_finish(st, size, &a, &out, &err) != MM_OK)
+		mm_pg_raise(&err);
+	return mm_pg_encode_model(out);
+}
+
+static bytea *
+epoch_streaming(train_ctx *c, bytea *model, int epoch)
+{
+	bool		isnull;
+	Datum		d;
+	char	   *sql = psprintf("SELECT modelmgr.sgd_epoch($2, q.x, q.y%s) FROM (%s) AS q WHERE %s",
+							   c->o.shuffle == SHUFFLE_NONE ? "" : " ORDER BY modelmgr._row_unit(q.x, q.y, $3)",
+							   c->base, c->train_where);
+
+	spi_run(sql, c, PointerGetDatum(model), (int64) shuffle_seed(&c->o, epoch), 1);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("no training rows")));
+	return (bytea *) PG_DETOAST_DATUM_COPY(d);
+}
+
+static double
+validation_score(train_ctx *c, bytea *model)
+{
+	mm_model   *m = mm_pg_decode_model(model, CurrentMemoryContext);
+	evaluator	e;
+	double	   *sc = palloc(sizeof(double) * (m->n_outputs + m->n_classes + 2));
+	double	   *pr = sc + m->n_outputs;
+	double		score;
+
+	eval_init(&e, c->algorithm, c->ncls);
+	for (size_t i = 0; i < c->rows.n; i++)
+		if (c->rows.role[i] == ROLE_VALID)
+			eval_add(&e, m, c->rows.X + i * c->d, c->rows.cls[i], c->rows.y[i], sc, pr);
+	if (e.n == 0)
+		return 0;
+	(void) eval_json(&e, &score);
+	return score;
+}
+
+static bytea *
+run_sgd(train_ctx *c)
+{
+	mm_sgd_params p;
+	mm_err		err = {0};
+	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
+	mm_model   *m;
+	bytea	   *model,
+			   *best = NULL;
+	double		best_loss = INFINITY,
+				best_score = -INFINITY;
+	int			no_improve = 0;
+	MemoryContext epoch_cxt = AllocSetContextCreate(CurrentMemoryContext, "train epoch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext keep = CurrentMemoryContext;
+	instr_time	start,
+				now;
+
+	memset(&p, 0, sizeof(p));
+	p.algorithm = c->algorithm;
+	p.n_features = (uint32) c->d;
+	p.n_classes = c->ncls;
+	p.schedule = c->o.schedule ? c->o.schedule : (c->algorithm == MM_ALG_LINREG ? MM_LR_INVSCALING : MM_LR_OPTIMAL);
+	p.fit_intercept = c->o.fit_intercept;
+	p.batch_size = (uint32) c->o.batch_size;
+	p.l1 = c->o.l1;
+	p.l2 = c->o.has_l2 ? c->o.l2 : 1e-4;
+	p.eta0 = c->o.eta0;
+	p.power_t = c->o.power_t;
+	p.class_weight = c->cw;
+	p.class_values = c->cvals;
+	p.class_names = c->cnames;
+	p.text_labels = c->text_labels;
+	if (c->o.standardize)
+	{
+		p.mean = c->mean;
+		p.scale = c->scale;
+	}
+	if (mm_sgd_init_model(&p, &a, &m, &err) != MM_OK)
+		mm_pg_raise(&err);
+	model = mm_pg_encode_model(m);
+	INSTR_TIME_SET_CURRENT(start);
+	initStringInfo(&c->losses);
+	for (int epoch = 1; epoch <= c->o.epochs; epoch++)
+	{
+		MemoryContext old;
+		bytea	   *next;
+		mm_model   *nm;
+		mm_sgd_progress pr;
+		bool		improved;
+		double		score = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(epoch_cxt);
+		next = c->streaming ? epoch_streaming(c, model, epoch) : epoch_memory(c, model, epoch);
+		nm = mm_pg_decode_model(next, CurrentMemoryContext);
+		if (mm_sgd_progress_of(nm, &pr, &err) != MM_OK)
+			mm_pg_raise(&err);
+		if (c->o.early_stopping)
+			score = validation_score(c, next);
+		MemoryContextSwitchTo(old);
+		model = copy_bytea_to(keep, next);
+		appendStringInfo(&c->losses, "%s%s", epoch > 1 ? ", " : "", exact_float(pr.epoch_loss));
+		c->epochs_run = epoch;
+
+		if (c->o.early_stopping)
+		{
+			improved = !(score < best_score + c->o.tol);
+			if (score > best_score)
+			{
+				best_score = score;
+				best = model;
+			}
+		}
+		else
+		{
+			improved = !(pr.epoch_loss > best_loss - c->o.tol);
+			if (pr.epoch_loss < best_loss)
+				best_loss = pr.epoch_loss;
+		}
+		no_improve = improved ? 0 : no_improve + 1;
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, start);
+		if (train_progress_every > 0 && epoch % train_progress_every == 0)
+			ereport(NOTICE,
+					(errmsg("train \"%s\": epoch %d, loss %.6g%s, %.3f s", c->name, epoch, pr.epoch_loss,
+							c->o.early_stopping ? psprintf(", validation score %.6g", score) : "",
+							INSTR_TIME_GET_DOUBLE(now))));
+		if (no_improve >= c->o.n_iter_no_change)
+		{
+			if (p.schedule == MM_LR_ADAPTIVE && pr.eta > 1e-6)
+			{
+				mm_model   *mm = mm_pg_decode_model(model, keep);
+				mm_alloc	ka = mm_pg_allocator(keep);
+
+				if (mm_sgd_set_eta(mm, pr.eta / 5.0, &ka, &err) != MM_OK)
+					mm_pg_raise(&err);
+				model = mm_pg_encode_model(mm);
+				no_improve = 0;
+			}
+			else
+			{
+				c->converged = true;
+				break;
+			}
+		}
+		MemoryContextReset(epoch_cxt);
+	}
+	MemoryContextDelete(epoch_cxt);
+	if (!c->converged)
+		ereport(NOTICE,
+				(errmsg("train \"%s\": stopped after %d epochs without converging", c->name, c->epochs_run),
+				 errhint("Raise \"epochs\" or \"tol\", or check the learning rate.")));
+	return c->o.early_stopping && best ? best : model;
+}
+
+static bytea *
+run_normal_equations(train_ctx *c)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (c->o.l1 > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solver normal_equations does not support l1"),
+				 errhint("Use {\"solver\": \"sgd\"} for L1 regularisation.")));
+	if (!c->streaming)
+	{
+		uint32		cap = mm_ls_capacity((uint32) c->d);
+		Size		size = mm_ls_state_size((uint32) c->d, cap);
+		uint8	   *raw,
+				   *st;
+		mm_ls_view	v;
+		mm_err		err = {0};
+		mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
+		mm_model   *m;
+
+		if (size == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("normal_equations supports at most 10000 features")));
+		raw = palloc_extended(size + 16, MCXT_ALLOC_HUGE);
+		st = raw + ((8 - ((uintptr_t) raw + MM_LS_HDRSZ) % 8) % 8);
+		mm_ls_init(st, size, (uint32) c->d, cap, c->o.l2, c->o.fit_intercept ? 0 : MM_LS_NO_INTERCEPT);
+		mm_ls_map(st, &v);
+		for (size_t i = 0; i < c->rows.n; i++)
+		{
+			if ((i & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (c->rows.role[i] == ROLE_TRAIN)
+				mm_ls_add(st, &v, c->rows.X + i * c->d, c->rows.y[i]);
+		}
+		if (mm_ls_solve(st, size, &a, &m, &err) != MM_OK)
+			mm_pg_raise(&err);
+		c->epochs_run = 1;
+		c->converged = true;
+		return mm_pg_encode_model(m);
+	}
+	spi_run(psprintf("SELECT modelmgr.linreg_fit(q.x, q.y, '{\"l2\": %s, \"fit_intercept\": %s}'::jsonb) FROM (%s) AS q WHERE %s",
+					 exact_float(c->o.l2), c->o.fit_intercept ? "true" : "false", c->base, c->train_where),
+			c, (Datum) 0, 0, 1);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("no training rows")));
+	c->epochs_run = 1;
+	c->converged = true;
+	return (bytea *) PG_DETOAST_DATUM_COPY(d);
+}
+
+static char *
+test_metrics(train_ctx *c, const mm_model *m, double *score)
+{
+	evaluator	e;
+	double	   *sc = palloc(sizeof(double) * (m->n_outputs + m->n_classes + 2));
+	double	   *pr = sc + m->n_outputs;
+
+	eval_init(&e, c->algorithm, c->ncls);
+	if (!c->streaming)
+	{
+		for (size_t i = 0; i < c->rows.n; i++)
+			if (c->rows.role[i] == ROLE_TEST)
+				eval_add(&e, m, c->rows.X + i * c->d, c->rows.cls[i], c->rows.y[i], sc, pr);
+	}
+	else
+	{
+		SPIPlanPtr	plan = SPI_prepare(psprintf("SELECT q.x, q.y FROM (%s) AS q WHERE %s", c->base, c->test_where), 3, param_types);
+		Datum		vals[3] = {c->classes_param, (Datum) 0, Int64GetDatum(0)};
+		char		nulls[3] = {c->classes_param ? ' ' : 'n', 'n', ' '};
+		Portal		portal = SPI_cursor_open(NULL, plan, vals, nulls, true);
+
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, 1000);
+			if (SPI_processed == 0)
+				break;
+			for (uint64 r = 0; r < SPI_processed; r++)
+			{
+				bool		isnull;
+				ArrayType  *xa = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+				double		y = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+				int			n;
+				double	   *x = mm_pg_features(xa, &n, "test row");
+
+				eval_add(&e, m, x, class_index(c, y), y, sc, pr);
+			}
+			SPI_freetuptable(SPI_tuptable);
+			CHECK_FOR_INTERRUPTS();
+		}
+		SPI_cursor_close(portal);
+	}
+	if (e.n == 0)
+	{
+		*score = NAN;
+		return pstrdup("{}");
+	}
+	return eval_json(&e, score);
+}
+
+static char *
+json_str(const char *s)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	escape_json(&b, s);
+	return b.data;
+}
+
+/* Trains a model on a table, view or query and registers it as a new version. */
+PG_FUNCTION_INFO_V1(mm_train);
+Datum
+mm_train(PG_FUNCTION_ARGS)
+{
+	train_ctx	c;
+	char	   *alg;
+	int			save_nestlevel;
+	bytea	   *model;
+	mm_model   *m;
+	double		score = NAN;
+	char	   *metrics;
+	StringInfoData training,
+				meta;
+	instr_time	start,
+				end;
+	Datum		result;
+	HeapTuple	tuple;
+	Jsonb	   *opts = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("train: model_name, source and label must not be NULL")));
+	INSTR_TIME_SET_CURRENT(start);
+	memset(&c, 0, sizeof(c));
+	c.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	c.source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	c.label = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (c.name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model_name must not be empty")));
+	alg = PG_ARGISNULL(4) ? "auto" : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	if (strcmp(alg, "auto") == 0)
+		c.algorithm = 0;
+	else if (strcmp(alg, "logistic_regression") == 0)
+		c.algorithm = MM_ALG_LOGREG;
+	else if ((c.algorithm = mm_algorithm_from_name(alg)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown algorithm \"%s\"", alg),
+				 errhint("Use linear_regression, logistic_regression, svm or auto.")));
+
+	c.o.epochs = 1000;
+	c.o.tol = 1e-3;
+	c.o.n_iter_no_change = 5;
+	c.o.eta0 = 0.01;
+	c.o.power_t = 0.25;
+	c.o.batch_size = 1;
+	c.o.shuffle = SHUFFLE_ALWAYS;
+	c.o.validation_fraction = 0.1;
+	c.o.fit_intercept = true;
+	c.o.standardize = true;
+	mm_pg_each_option(opts, train_opt, &c.o);
+	if (c.o.solver == NULL)
+		c.o.solver = (c.algorithm == MM_ALG_LINREG) ? "normal_equations" : "sgd";
+	if (strcmp(c.o.solver, "normal_equations") == 0 && c.algorithm != MM_ALG_LINREG && c.algorithm != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solver normal_equations is for linear_regression")));
+	c.src = resolve_source(c.source);
+
+	SPI_connect();
+	c.cxt = CurrentMemoryContext;
+	/* deterministic row order: no parallel plans inside training (restored on exit or error) */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	describe_columns(&c, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3));
+	if (c.algorithm != MM_ALG_LINREG && strcmp(c.o.solver, "normal_equations") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solver normal_equations is for linear_regression")));
+	learn_classes(&c);
+	build_sql(&c);
+	first_pass(&c);
+
+	model = strcmp(c.o.solver, "normal_equations") == 0 ? run_normal_equations(&c) : run_sgd(&c);
+
+	/* the published model: no optimizer state, with feature names and training facts */
+	m = mm_pg_decode_model(model, CurrentMemoryContext);
+	mm_sgd_strip(m);
+	m->feature_names = c.fnames;
+	metrics = c.o.test_fraction > 0 ? test_metrics(&c, m, &score) : pstrdup("{}");
+	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_SUBTRACT(end, start);
+	initStringInfo(&meta);
+	appendStringInfo(&meta, "{\"solver\": %s, \"epochs\": %d, \"converged\": %s, \"n_rows\": %.0f, \"standardized\": %s",
+					 json_str(c.o.solver), c.epochs_run,
+					 c.converged ? "true" : "false", c.n_train, m->mean ? "true" : "false");
+	if (m->meta && strcmp(c.o.solver, "normal_equations") == 0)
+		appendStringInfo(&meta, ", \"fit\": %s", m->meta);
+	appendStringInfoChar(&meta, '}');
+	m->meta = meta.data;
+	model = mm_pg_encode_model(m);
+
+	initStringInfo(&training);
+	appendStringInfo(&training,
+					 "{\"solver\": %s, \"mode\": \"%s\", \"epochs\": %d, \"converged\": %s, \"seconds\": %s, "
+					 "\"rows\": {\"train\": %.0f, \"validation\": %.0f, \"test\": %.0f}, \"seed\": %lld, "
+					 "\"shuffle\": \"%s\", \"standardized\": %s, \"features\": %d, \"epoch_loss\": [%s]}",
+					 json_str(c.o.solver), c.streaming ? "streaming" : "memory", c.epochs_run,
+					 c.converged ? "true" : "false", exact_float(INSTR_TIME_GET_DOUBLE(end)),
+					 c.n_train, c.n_valid, c.n_test, (long long) c.o.seed,
+					 c.o.shuffle == SHUFFLE_NONE ? "none" : c.o.shuffle == SHUFFLE_ONCE ? "once" : "always",
+					 m->mean ? "true" : "false", c.d, c.losses.data ? c.losses.data : "");
+
+	{
+		Oid			types[9] = {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTARRAYOID, JSONBOID, JSONBOID, JSONBOID, BOOLOID};
+		Datum		vals[9];
+		char		nulls[9] = "         ";
+		Datum	   *fe = palloc(sizeof(Datum) * c.d);
+		int			rc;
+
+		for (int j = 0; j < c.d; j++)
+			fe[j] = CStringGetTextDatum(c.fnames[j]);
+		vals[0] = CStringGetTextDatum(c.name);
+		vals[1] = PointerGetDatum(model);
+		vals[2] = CStringGetTextDatum(c.source);
+		vals[3] = CStringGetTextDatum(c.label);
+		vals[4] = PointerGetDatum(construct_array(fe, c.d, TEXTOID, -1, false, TYPALIGN_INT));
+		vals[5] = opts ? JsonbPGetDatum(opts) : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+		vals[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics));
+		vals[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(training.data));
+		vals[8] = BoolGetDatum(c.o.auto_deploy);
+		rc = SPI_execute_with_args("SELECT * FROM modelmgr.register_model($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+								   9, types, vals, nulls, false, 1);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "train: registering the model failed (%d)", rc);
+	}
+	tuple = SPI_tuptable->vals[0];
+	result = PointerGetDatum(SPI_returntuple(tuple, SPI_tuptable->tupdesc));
+	AtEOXact_GUC(true, save_nestlevel);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+void
+mm_train_define_gucs(void)
+{
+	DefineCustomIntVariable("modelmgr.train_memory_budget",
+							"Largest training set train() packs into backend memory.",
+							"Above it, train() streams every epoch from the source through sgd_epoch.",
+							&train_memory_budget_kb, 512 * 1024, 64, INT_MAX / 2, PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("modelmgr.progress_every",
+							"train() reports progress (a NOTICE) every this many epochs; 0 turns it off.",
+							NULL, &train_progress_every, 1, 0, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
+}
