@@ -570,7 +570,7 @@ mm_mt_check_shape(const uint8_t *st, size_t size, int kind, int text, mm_err *er
 	if ((flags & ~MM_MT_FLAGS_ALL) || (fam != MM_MF_CLASS && flags != 0) || ld32(st + OFF_RSV0) != 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state header is invalid");
 	if (kind != 0 && k != kind)
-		return mm_fail(err, MM_EMISMATCH, "a %s state cannot be used by %s", mm_metric_name(k), mm_metric_name(kind));
+		return mm_fail(err, MM_EMISMATCH, "a state of metric %s cannot be used by %s", mm_metric_name(k), mm_metric_name(kind));
 	if (text >= 0 && ((flags & MM_MT_TEXT) != 0) != (text != 0))
 		return mm_fail(err, MM_EMISMATCH, "%s state has %s labels", mm_metric_name(k), (flags & MM_MT_TEXT) ? "text" : "float8");
 	if (fam == MM_MF_CLASS)
@@ -779,7 +779,7 @@ mm_mt_merge_caps(const uint8_t *dst, const uint8_t *src, mm_mt_caps *caps, int *
 	mm_mt_caps_read(dst, caps);
 	if (kind != skind)
 	{
-		mm_fail(err, MM_EMISMATCH, "cannot combine a %s state with a %s state", mm_metric_name(kind), mm_metric_name(skind));
+		mm_fail(err, MM_EMISMATCH, "cannot combine states of metrics %s and %s", mm_metric_name(kind), mm_metric_name(skind));
 		return MM_EMISMATCH;
 	}
 	if ((flags ^ sflags) & MM_MT_TEXT)

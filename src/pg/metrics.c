@@ -517,7 +517,7 @@ get_curve(FunctionCallInfo fcinfo, int kind, bool roc, mm_curve *c)
 	if (info.family != MM_MF_PAIRS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("a %s state has no curve", mm_metric_name(info.kind)),
+				 errmsg("a state of metric %s has no curve", mm_metric_name(info.kind)),
 				 errhint("Use a state from roc_auc_partial, roc_curve_partial or pr_curve_partial.")));
 	if (info.n == 0)
 		return false;
