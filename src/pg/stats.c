@@ -320,6 +320,11 @@ mm_corr_matrix_sfunc(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	xa = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_HASNULL(xa) && array_contains_nulls(xa))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("corr_matrix: feature array must not contain NULL elements"),
+				 errhint("Leave out or impute rows with missing values (describe() counts them per feature).")));
 	x = mm_pg_features(xa, &d, "corr_matrix feature array");
 	if (PG_ARGISNULL(0))
 	{

@@ -19,7 +19,7 @@ SELECT throws_ok($$SELECT modelmgr.describe(x, ARRAY['a']) FROM (VALUES (ARRAY[1
 SELECT throws_ok($$SELECT modelmgr.describe(x, ARRAY['a', NULL]) FROM (VALUES (ARRAY[1, 2]::float8[])) t(x)$$,
     '22004', NULL, 'describe: NULL name');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix(x) FROM (VALUES (ARRAY[1, NULL]::float8[])) t(x)$$,
-    '22004', 'corr_matrix feature array must not contain NULL elements', 'corr_matrix: NULL element');
+    '22004', 'corr_matrix: feature array must not contain NULL elements', 'corr_matrix: NULL element');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix(x) FROM (VALUES (ARRAY[1, 'NaN']::float8[])) t(x)$$,
     '22000', NULL, 'corr_matrix: NaN');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix(x) FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[1]::float8[])) t(x)$$,
