@@ -1620,9 +1620,7 @@ mm_train(PG_FUNCTION_ARGS)
 	c.o.fit_intercept = true;
 	c.o.standardize = true;
 	mm_pg_each_option(opts, train_opt, &c.o);
-	if (c.o.solver == NULL)
-		c.o.solver = (c.algorithm == MM_ALG_LINREG) ? "normal_equations" : "sgd";
-	if (strcmp(c.o.solver, "normal_equations") == 0 && c.algorithm != MM_ALG_LINREG && c.algorithm != 0)
+	if (c.o.solver && strcmp(c.o.solver, "normal_equations") == 0 && c.algorithm != MM_ALG_LINREG && c.algorithm != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("solver normal_equations is for linear_regression")));
@@ -1636,6 +1634,8 @@ mm_train(PG_FUNCTION_ARGS)
 							 GUC_ACTION_SAVE, true, 0, false);
 
 	describe_columns(&c, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3));
+	if (c.o.solver == NULL)
+		c.o.solver = (c.algorithm == MM_ALG_LINREG) ? "normal_equations" : "sgd";
 	if (c.algorithm != MM_ALG_LINREG && strcmp(c.o.solver, "normal_equations") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
