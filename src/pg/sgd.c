@@ -108,14 +108,21 @@ PG_FUNCTION_INFO_V1(mm_sgd_init);
 Datum
 mm_sgd_init(PG_FUNCTION_ARGS)
 {
-	char	   *alg = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int32		d = PG_GETARG_INT32(1);
+	char	   *alg;
+	int32		d;
 	init_opts	o;
 	mm_err		err = {0};
 	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
 	mm_model   *m;
-	int			algorithm = mm_algorithm_from_name(alg);
+	int			algorithm;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("sgd_init: algorithm and n_features must not be NULL")));
+	alg = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	d = PG_GETARG_INT32(1);
+	algorithm = mm_algorithm_from_name(alg);
 	if (strcmp(alg, "logistic_regression") == 0)
 		algorithm = MM_ALG_LOGREG;
 	if (algorithm == 0)
