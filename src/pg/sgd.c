@@ -74,7 +74,15 @@ init_opt(void *arg, const char *key, JsonbValue *v)
 	else if (strcmp(key, "power_t") == 0)
 		o->p.power_t = mm_pg_opt_number(key, v, 0, 10);
 	else if (strcmp(key, "batch_size") == 0)
-		o->p.batch_size = (uint32) mm_pg_opt_number(key, v, 1, 1000000);
+	{
+		double		bs = mm_pg_opt_number(key, v, 1, 1000000);
+
+		if (bs != floor(bs))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be an integer", key)));
+		o->p.batch_size = (uint32) bs;
+	}
 	else if (strcmp(key, "l1") == 0)
 		o->p.l1 = mm_pg_opt_number(key, v, 0, 1e6);
 	else if (strcmp(key, "l2") == 0)

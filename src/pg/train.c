@@ -109,6 +109,19 @@ pick(const char *key, const char *val, const char *const *names)
 	return -1;
 }
 
+/* An integer option: a JSON number in range with no fractional part. */
+static double
+opt_integer(const char *key, JsonbValue *v, double lo, double hi)
+{
+	double		d = mm_pg_opt_number(key, v, lo, hi);
+
+	if (d != floor(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be an integer", key)));
+	return d;
+}
+
 static void
 train_opt(void *arg, const char *key, JsonbValue *v)
 {
@@ -121,11 +134,11 @@ train_opt(void *arg, const char *key, JsonbValue *v)
 	if (strcmp(key, "solver") == 0)
 		o->solver = pstrdup(solvers[pick(key, mm_pg_opt_string(key, v), solvers)]);
 	else if (strcmp(key, "epochs") == 0)
-		o->epochs = (int) mm_pg_opt_number(key, v, 1, 1000000);
+		o->epochs = (int) opt_integer(key, v, 1, 1000000);
 	else if (strcmp(key, "tol") == 0)
 		o->tol = mm_pg_opt_number(key, v, 0, 1e6);
 	else if (strcmp(key, "n_iter_no_change") == 0)
-		o->n_iter_no_change = (int) mm_pg_opt_number(key, v, 1, 100000);
+		o->n_iter_no_change = (int) opt_integer(key, v, 1, 100000);
 	else if (strcmp(key, "learning_rate") == 0)
 	{
 		char	   *s = mm_pg_opt_string(key, v);
@@ -138,7 +151,7 @@ train_opt(void *arg, const char *key, JsonbValue *v)
 	else if (strcmp(key, "power_t") == 0)
 		o->power_t = mm_pg_opt_number(key, v, 0, 10);
 	else if (strcmp(key, "batch_size") == 0)
-		o->batch_size = (int) mm_pg_opt_number(key, v, 1, 1000000);
+		o->batch_size = (int) opt_integer(key, v, 1, 1000000);
 	else if (strcmp(key, "l1") == 0)
 		o->l1 = mm_pg_opt_number(key, v, 0, 1e6);
 	else if (strcmp(key, "l2") == 0)
@@ -149,7 +162,7 @@ train_opt(void *arg, const char *key, JsonbValue *v)
 	else if (strcmp(key, "shuffle") == 0)
 		o->shuffle = (shuffle_kind) pick(key, mm_pg_opt_string(key, v), shuffles);
 	else if (strcmp(key, "seed") == 0)
-		o->seed = (int64) mm_pg_opt_number(key, v, -9007199254740992.0, 9007199254740992.0);
+		o->seed = (int64) opt_integer(key, v, -9007199254740992.0, 9007199254740992.0);
 	else if (strcmp(key, "early_stopping") == 0)
 		o->early_stopping = mm_pg_opt_bool(key, v);
 	else if (strcmp(key, "validation_fraction") == 0)
