@@ -1020,7 +1020,11 @@ build_sql(train_ctx *c)
 					c->fnames[j++] = psprintf("%s[%d]", c->f[i].name, k + 1);
 	}
 	initStringInfo(&w);
-	appendStringInfo(&w, "s.%s IS NOT NULL", quote_identifier(c->label));
+	/* a NULL label is an error in first_pass unless impute is skip */
+	if (c->o.impute == IMPUTE_SKIP)
+		appendStringInfo(&w, "s.%s IS NOT NULL", quote_identifier(c->label));
+	else
+		appendStringInfoString(&w, "true");
 	if (c->o.impute == IMPUTE_SKIP)
 		for (int i = 0; i < c->nf; i++)
 			appendStringInfo(&w, c->f[i].kind == COL_ARRAY ? " AND s.%1$s IS NOT NULL AND array_position(s.%1$s, NULL) IS NULL"
@@ -1154,6 +1158,11 @@ first_pass(train_ctx *c)
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("a training row has %d features, expected %d", n, c->d)));
 			y = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("label \"%s\" is NULL in a training row", c->label),
+						 errhint("Filter those rows out of the source, or set the \"impute\" option to skip.")));
 			mm_pg_check_finite(y, "label");
 			role = role_of(c, x, y);
 			cls = class_index(c, y);
