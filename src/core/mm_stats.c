@@ -224,7 +224,8 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 			double		cm = ld_f64(b + 8 * (FB_FIXED + i)),
 						cw = ld_f64(b + 8 * (FB_FIXED + DS_C + i));
 
-			if (!mm_isfinite(cm) || !(cw >= 1) || cw != floor(cw) || cw > 9007199254740992.0)
+			if (!mm_isfinite(cm) || !(cw >= 1) || cw != floor(cw) || cw > 9007199254740992.0 ||
+				(i > 0 && cm < ld_f64(b + 8 * (FB_FIXED + i - 1))))
 				return mm_fail(err, MM_ECORRUPT, "describe state: quantile sketch of feature %u is invalid", j + 1);
 			wsum += cw;
 		}
@@ -263,6 +264,70 @@ mm_ds_map(uint8_t *st, mm_ds_view *v)
 	v->names = v->names_len > 0 ? st + size - v->names_len : NULL;
 }
 
+/* Sorts n finite doubles in place: quicksort (median of three) with insertion sort below 16. */
+static void
+sort_doubles(double *a, size_t n)
+{
+	while (n > 16)
+	{
+		size_t		i = 0,
+					j = n - 1,
+					mid = n / 2;
+		double		p,
+					t;
+
+		if (a[mid] < a[0])
+		{
+			t = a[mid]; a[mid] = a[0]; a[0] = t;
+		}
+		if (a[n - 1] < a[0])
+		{
+			t = a[n - 1]; a[n - 1] = a[0]; a[0] = t;
+		}
+		if (a[n - 1] < a[mid])
+		{
+			t = a[n - 1]; a[n - 1] = a[mid]; a[mid] = t;
+		}
+		p = a[mid];
+		for (;;)
+		{
+			while (a[i] < p)
+				i++;
+			while (p < a[j])
+				j--;
+			if (i >= j)
+				break;
+			t = a[i]; a[i] = a[j]; a[j] = t;
+			i++;
+			j--;
+		}
+		/* a[0..j] <= p <= a[j+1..n-1]: recurse into the smaller part, loop on the larger */
+		if (j + 1 < n - j - 1)
+		{
+			sort_doubles(a, j + 1);
+			a += j + 1;
+			n -= j + 1;
+		}
+		else
+		{
+			sort_doubles(a + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+	{
+		double		x = a[i];
+		size_t		k = i;
+
+		while (k > 0 && a[k - 1] > x)
+		{
+			a[k] = a[k - 1];
+			k--;
+		}
+		a[k] = x;
+	}
+}
+
 static int
 item_cmp(const void *a, const void *b)
 {
@@ -277,7 +342,7 @@ item_cmp(const void *a, const void *b)
 }
 
 /*
- * Sorts m items and writes them as at most C centroids into blk: all of them when they fit,
+ * Writes m items, sorted by value, as at most C centroids into blk: all of them when they fit,
  * otherwise merged left to right while a centroid stays within total/delta values.
  */
 static void
@@ -289,7 +354,6 @@ digest_store(double *blk, ds_item *items, size_t m)
 				delta = MM_DS_DELTA;
 	size_t		k = 0;
 
-	qsort(items, m, sizeof(ds_item), item_cmp);
 	if (m <= DS_C)
 	{
 		for (size_t i = 0; i < m; i++)
@@ -315,6 +379,8 @@ digest_store(double *blk, ds_item *items, size_t m)
 			{
 				curw += items[i].w;
 				curm += (items[i].m - curm) * (items[i].w / curw);
+				if (curm > items[i].m)	/* rounding: keep the centroids sorted */
+					curm = items[i].m;
 			}
 			else
 			{
@@ -345,22 +411,30 @@ ds_flush(double *blk, ds_item *items)
 				nb = slot_u64(blk, FB_NBUF),
 				m = 0;
 	const double *cm = blk + FB_FIXED,
-			   *cw = cm + DS_C,
-			   *buf = cw + DS_C;
+			   *cw = cm + DS_C;
+	double	   *buf = blk + FB_FIXED + 2 * DS_C;
+
+	size_t		i = 0,
+				k = 0;
 
 	if (nc > DS_C)				/* only a forged state gets here: keep memory safe */
 		nc = DS_C;
 	if (nb > DS_B)
 		nb = DS_B;
-	for (size_t i = 0; i < nc; i++, m++)
+	/* the centroids are kept sorted: sort the buffer and merge the two runs */
+	sort_doubles(buf, nb);
+	while (i < nc || k < nb)
 	{
-		items[m].m = cm[i];
-		items[m].w = cw[i];
-	}
-	for (size_t i = 0; i < nb; i++, m++)
-	{
-		items[m].m = buf[i];
-		items[m].w = 1;
+		if (k == nb || (i < nc && cm[i] <= buf[k]))
+		{
+			items[m].m = cm[i];
+			items[m++].w = cw[i++];
+		}
+		else
+		{
+			items[m].m = buf[k++];
+			items[m++].w = 1;
+		}
 	}
 	digest_store(blk, items, m);
 	set_u64(blk, FB_NBUF, 0);
@@ -522,6 +596,7 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 			items[m].m = ld_f64(b + 8 * (FB_FIXED + i));
 			items[m].w = ld_f64(b + 8 * (FB_FIXED + DS_C + i));
 		}
+		qsort(items, m, sizeof(ds_item), item_cmp);
 		digest_store(blk, items, m);
 	}
 	v->rows += s.rows;
