@@ -24,6 +24,7 @@
 #include "utils/typcache.h"
 
 #include "mm_pg.h"
+#include "mm_prep.h"
 
 #define MM_MAX_OUTPUTS_STACK 64
 
@@ -33,8 +34,9 @@ typedef struct row_map
 	Oid			type_id;		/* InvalidOid: not resolved */
 	int32		typmod;
 	TupleDesc	tupdesc;		/* copy with defaults for missing attributes */
-	AttrNumber *attnums;		/* per model feature */
-	Oid		   *basetypes;		/* per model feature */
+	AttrNumber *attnums;		/* per model feature, or per input with preprocessing */
+	Oid		   *basetypes;		/* per model feature, or per input */
+	Oid		   *elemtypes;		/* per input: element type of an array input */
 } row_map;
 
 typedef struct name_cache
@@ -53,6 +55,7 @@ typedef struct name_cache
 	uint32		checksum;
 	mm_model   *model;
 	char	  **features;		/* n_features names or NULL */
+	mm_prep    *prep;			/* raw-row preprocessing, or NULL */
 	row_map		map;
 	double	   *x;				/* n_features scratch */
 } name_cache;
@@ -164,6 +167,7 @@ load_deployed(FunctionCallInfo fcinfo, name_cache *c, const char *name)
 
 		c->model = NULL;
 		c->features = NULL;
+		c->prep = NULL;
 		c->x = NULL;
 		c->map.type_id = InvalidOid;
 		MemoryContextReset(c->cxt);
@@ -176,6 +180,16 @@ load_deployed(FunctionCallInfo fcinfo, name_cache *c, const char *name)
 		c->len = len;
 		c->checksum = crc;
 		c->x = MemoryContextAlloc(c->cxt, sizeof(double) * Max(c->model->n_features, 1));
+		if (c->model->inputs_len)
+		{
+			mm_err		err = {0};
+			mm_alloc	a = mm_pg_allocator(c->cxt);
+
+			if (mm_prep_decode(c->model->inputs, c->model->inputs_len, c->model->n_features, &a, &c->prep, &err) != MM_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("invalid model: %s", err.msg)));
+		}
 		if (c->model->feature_names)
 			c->features = c->model->feature_names;
 		else
@@ -271,6 +285,81 @@ is_numeric_type(Oid t)
 	}
 }
 
+static bool
+is_text_like(Oid t)
+{
+	return t == TEXTOID || t == VARCHAROID || t == BPCHAROID || t == NAMEOID;
+}
+
+static int
+find_attr(TupleDesc td, const char *name)
+{
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* The model's raw input columns in a row type (models trained from named columns). */
+static void
+build_input_map(name_cache *c, Oid type_id, int32 typmod)
+{
+	row_map    *map = &c->map;
+	const mm_prep *p = c->prep;
+	TupleDesc	td;
+	MemoryContext old;
+
+	map->type_id = InvalidOid;
+	old = MemoryContextSwitchTo(c->cxt);
+	td = lookup_rowtype_tupdesc_copy(type_id, typmod);
+	map->attnums = palloc(sizeof(AttrNumber) * p->ninputs);
+	map->basetypes = palloc(sizeof(Oid) * p->ninputs);
+	map->elemtypes = palloc0(sizeof(Oid) * p->ninputs);
+	MemoryContextSwitchTo(old);
+	for (uint32 j = 0; j < p->ninputs; j++)
+	{
+		const mm_input *in = &p->in[j];
+		int			i = find_attr(td, in->name);
+		Oid			t;
+		bool		ok;
+
+		if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("row has no column \"%s\"", in->name),
+					 errdetail("Model \"%s\" version %d reads column \"%s\" from the row.", c->name, c->version, in->name)));
+		t = getBaseType(TupleDescAttr(td, i)->atttypid);
+		switch (in->kind)
+		{
+			case MM_IN_NUMBER:
+				ok = is_numeric_type(t);
+				break;
+			case MM_IN_CATEGORY:
+				ok = is_text_like(t) || t == BOOLOID;
+				break;
+			default:
+				map->elemtypes[j] = get_element_type(t);
+				ok = OidIsValid(map->elemtypes[j]) && is_numeric_type(map->elemtypes[j]) && map->elemtypes[j] != BOOLOID;
+				break;
+		}
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but model \"%s\" reads it as %s", in->name,
+							format_type_be(TupleDescAttr(td, i)->atttypid), c->name,
+							in->kind == MM_IN_NUMBER ? "a number" : in->kind == MM_IN_CATEGORY ? "a category (text or boolean)" : "a numeric array")));
+		map->basetypes[j] = t;
+		map->attnums[j] = (AttrNumber) (i + 1);
+	}
+	map->tupdesc = td;
+	map->type_id = type_id;
+	map->typmod = typmod;
+}
+
 /* Finds the model's feature columns in a row type: once per call site and row type. */
 static void
 build_row_map(name_cache *c, Oid type_id, int32 typmod)
@@ -347,6 +436,122 @@ datum_to_double(Datum d, Oid type)
 	return 0;
 }
 
+/* One category column: a one-hot block, all zeros for NULL or an unseen category. */
+static void
+category_features(const mm_input *in, Datum d, bool isnull, Oid type, double *x)
+{
+	const char *s;
+	size_t		n;
+	int32		k;
+
+	memset(x, 0, sizeof(double) * in->width);
+	if (isnull)
+		return;
+	if (type == BOOLOID)
+	{
+		s = DatumGetBool(d) ? "true" : "false";
+		n = strlen(s);
+	}
+	else if (type == NAMEOID)
+	{
+		s = NameStr(*DatumGetName(d));
+		n = strlen(s);
+	}
+	else
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		s = VARDATA_ANY(t);
+		n = VARSIZE_ANY_EXHDR(t);
+		if (type == BPCHAROID)
+			while (n > 0 && s[n - 1] == ' ')
+				n--;			/* as bpchar::text does */
+	}
+	k = mm_prep_category(in, s, n);
+	if (k >= 0)
+		x[k] = 1.0;
+}
+
+/* Replays the model's preprocessing on a row: numbers (with imputation), one-hot blocks, arrays. */
+static const double *
+input_features(name_cache *c, HeapTuple tuple)
+{
+	const mm_prep *p = c->prep;
+	row_map    *map = &c->map;
+	double	   *x = c->x;
+
+	for (uint32 j = 0; j < p->ninputs; j++)
+	{
+		const mm_input *in = &p->in[j];
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, map->attnums[j], map->tupdesc, &isnull);
+
+		if (in->kind == MM_IN_CATEGORY)
+			category_features(in, d, isnull, map->basetypes[j], x);
+		else if (in->kind == MM_IN_NUMBER)
+		{
+			double		v;
+
+			if (isnull)
+			{
+				if (isnan(in->fill))
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("feature column \"%s\" is NULL", in->name),
+							 errhint("The model was trained without imputation; train with the \"impute\" option.")));
+				v = in->fill;
+			}
+			else
+				v = datum_to_double(d, map->basetypes[j]);
+			if (unlikely(isinf(v) || isnan(v)))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" must be finite", in->name)));
+			x[0] = v;
+		}
+		else
+		{
+			ArrayType  *a;
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n;
+			int16		elmlen;
+			bool		elmbyval;
+			char		elmalign;
+
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("feature column \"%s\" is NULL", in->name)));
+			a = DatumGetArrayTypeP(d);
+			get_typlenbyvalalign(map->elemtypes[j], &elmlen, &elmbyval, &elmalign);
+			deconstruct_array(a, map->elemtypes[j], elmlen, elmbyval, elmalign, &elems, &nulls, &n);
+			if ((uint32) n != in->width || ARR_NDIM(a) != 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("array column \"%s\" has %d elements, but the model expects %u", in->name, n, in->width)));
+			for (int i = 0; i < n; i++)
+			{
+				if (nulls[i])
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("array column \"%s\" has a NULL element", in->name)));
+				x[i] = datum_to_double(elems[i], map->elemtypes[j]);
+				if (unlikely(isinf(x[i]) || isnan(x[i])))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("array column \"%s\" must contain only finite values", in->name)));
+			}
+			pfree(elems);
+			pfree(nulls);
+			if ((Pointer) a != DatumGetPointer(d))
+				pfree(a);
+		}
+		x += in->width;
+	}
+	return c->x;
+}
+
 /*
  * The one place a row becomes a feature vector: picks the model's feature columns from the
  * row by name and converts them to float8 (preprocessing such as one-hot encoding or
@@ -361,11 +566,18 @@ row_features(name_cache *c, HeapTupleHeader rec)
 	row_map    *map = &c->map;
 
 	if (map->type_id != type_id || map->typmod != typmod)
-		build_row_map(c, type_id, typmod);
+	{
+		if (c->prep)
+			build_input_map(c, type_id, typmod);
+		else
+			build_row_map(c, type_id, typmod);
+	}
 	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
+	if (c->prep)
+		return input_features(c, &tuple);
 	for (uint32 j = 0; j < c->model->n_features; j++)
 	{
 		bool		isnull;

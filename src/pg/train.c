@@ -31,6 +31,7 @@
 
 #include "mm_linreg.h"
 #include "mm_pg.h"
+#include "mm_prep.h"
 #include "mm_sgd.h"
 #include "mm_stats.h"
 
@@ -81,12 +82,13 @@ typedef struct train_opts
 	double		test_fraction;
 	bool		auto_deploy;
 	mode_kind	mode;
+	int			max_categories;
 } train_opts;
 
 static const char *const train_keys[] = {
 	"solver", "epochs", "tol", "n_iter_no_change", "learning_rate", "eta0", "power_t", "batch_size", "l1", "l2",
 	"shuffle", "seed", "early_stopping", "validation_fraction", "class_weight", "fit_intercept", "standardize",
-	"impute", "test_fraction", "auto_deploy", "mode", NULL
+	"impute", "test_fraction", "auto_deploy", "mode", "max_categories", NULL
 };
 
 static int
@@ -189,6 +191,8 @@ train_opt(void *arg, const char *key, JsonbValue *v)
 		o->auto_deploy = mm_pg_opt_bool(key, v);
 	else if (strcmp(key, "mode") == 0)
 		o->mode = (mode_kind) pick(key, mm_pg_opt_string(key, v), modes);
+	else if (strcmp(key, "max_categories") == 0)
+		o->max_categories = (int) mm_pg_opt_number(key, v, 1, MM_PREP_MAX_CATEGORIES);
 	else
 	{
 		StringInfoData s;
@@ -263,15 +267,16 @@ resolve_source(const char *source)
 
 typedef enum
 {
-	COL_SCALAR, COL_BOOL, COL_ARRAY
+	COL_SCALAR, COL_CAT, COL_ARRAY
 } col_kind;
 
 typedef struct feat_col
 {
 	char	   *name;
 	col_kind	kind;
-	int			width;			/* 1, or the array length */
+	int			width;			/* 1, the array length, or the number of categories */
 	double		fill;			/* imputed value */
+	char	  **cats;			/* COL_CAT: categories in byte order */
 } feat_col;
 
 static bool
@@ -320,14 +325,24 @@ feature_sql(const feat_col *f, int n, impute_kind imp)
 
 		if (f[i].kind == COL_ARRAY)
 			continue;
+		if (f[i].kind == COL_CAT)
+		{
+			/* one-hot: NULL and unseen categories give all zeros */
+			for (int k = 0; k < f[i].width; k++)
+			{
+				appendStringInfo(&s, "%scoalesce(s.%s::text = %s, false)::int::float8", first ? "" : ", ",
+								 q, quote_literal_cstr(f[i].cats[k]));
+				first = false;
+			}
+			continue;
+		}
 		if (!first)
 			appendStringInfoString(&s, ", ");
 		first = false;
 		if (imp == IMPUTE_ERROR || imp == IMPUTE_SKIP)
-			appendStringInfo(&s, f[i].kind == COL_BOOL ? "s.%s::int::float8" : "s.%s::float8", q);
+			appendStringInfo(&s, "s.%s::float8", q);
 		else
-			appendStringInfo(&s, f[i].kind == COL_BOOL ? "coalesce(s.%s::int::float8, %s)" : "coalesce(s.%s::float8, %s)",
-							 q, exact_float(f[i].fill));
+			appendStringInfo(&s, "coalesce(s.%s::float8, %s)", q, exact_float(f[i].fill));
 	}
 	appendStringInfoString(&s, "]::float8[]");
 	for (int i = 0; i < n; i++)
@@ -806,17 +821,18 @@ describe_columns(train_ctx *c, ArrayType *features)
 			t = TupleDescAttr(td, k)->atttypid;
 			c->f[c->nf].name = nm;
 			c->f[c->nf].width = 1;
+			t = getBaseType(t);
 			if (is_numeric_type(t))
 				c->f[c->nf].kind = COL_SCALAR;
-			else if (t == BOOLOID)
-				c->f[c->nf].kind = COL_BOOL;
+			else if (t == BOOLOID || is_text_type(t))
+				c->f[c->nf].kind = COL_CAT;
 			else if (is_numeric_array_type(t))
 				c->f[c->nf].kind = COL_ARRAY;
 			else
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("feature column \"%s\" has type %s, which is not numeric", nm, format_type_be(t)),
-						 errhint("Features must be numeric, boolean or numeric arrays.")));
+						 errmsg("feature column \"%s\" has type %s, which train() cannot use", nm, format_type_be(t)),
+						 errhint("Features must be numeric, boolean, text or numeric arrays; cast other columns in a query source.")));
 			c->nf++;
 		}
 	}
@@ -825,13 +841,15 @@ describe_columns(train_ctx *c, ArrayType *features)
 		for (int k = 0; k < td->natts; k++)
 		{
 			Form_pg_attribute a = TupleDescAttr(td, k);
+			Oid			bt;
 
 			if (a->attisdropped || k == li)
 				continue;
-			if (is_numeric_type(a->atttypid) || a->atttypid == BOOLOID)
+			bt = getBaseType(a->atttypid);
+			if (is_numeric_type(bt) || bt == BOOLOID || is_text_type(bt))
 			{
 				c->f[c->nf].name = pstrdup(NameStr(a->attname));
-				c->f[c->nf].kind = a->atttypid == BOOLOID ? COL_BOOL : COL_SCALAR;
+				c->f[c->nf].kind = is_numeric_type(bt) ? COL_SCALAR : COL_CAT;
 				c->f[c->nf].width = 1;
 				c->nf++;
 			}
@@ -839,7 +857,7 @@ describe_columns(train_ctx *c, ArrayType *features)
 		if (c->nf == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the source has no numeric or boolean column besides the label")));
+					 errmsg("the source has no numeric, boolean or text column besides the label")));
 		{
 			StringInfoData s;
 
@@ -984,9 +1002,28 @@ build_sql(train_ctx *c)
 						 errmsg("array feature \"%s\" must have the same, nonzero length in every row", c->f[i].name)));
 			continue;
 		}
+		if (c->f[i].kind == COL_CAT)
+		{
+			spi_run(psprintf("SELECT DISTINCT s.%s::text COLLATE \"C\" FROM %s AS s WHERE s.%s IS NOT NULL ORDER BY 1 LIMIT %d",
+							 q, c->src, q, c->o.max_categories + 1), c, (Datum) 0, 0, 0);
+			if (SPI_processed > (uint64) c->o.max_categories)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("feature column \"%s\" has more than %d categories", c->f[i].name, c->o.max_categories),
+						 errhint("Raise the \"max_categories\" option, or leave the column out of the features.")));
+			if (SPI_processed == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" has only NULL values", c->f[i].name)));
+			c->f[i].width = (int) SPI_processed;
+			c->f[i].cats = palloc(sizeof(char *) * SPI_processed);
+			for (uint64 k = 0; k < SPI_processed; k++)
+				c->f[i].cats[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
+			continue;
+		}
 		if (c->o.impute == IMPUTE_MEAN || c->o.impute == IMPUTE_MEDIAN || c->o.impute == IMPUTE_ZERO)
 		{
-			const char *cast = c->f[i].kind == COL_BOOL ? "::int::float8" : "::float8";
+			const char *cast = "::float8";
 
 			spi_run(psprintf(c->o.impute == IMPUTE_MEDIAN
 							 ? "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.%s%s) FROM %s AS s"
@@ -1012,8 +1049,11 @@ build_sql(train_ctx *c)
 		int			j = 0;
 
 		for (int i = 0; i < c->nf; i++)
-			if (c->f[i].kind != COL_ARRAY)
+			if (c->f[i].kind == COL_SCALAR)
 				c->fnames[j++] = c->f[i].name;
+			else if (c->f[i].kind == COL_CAT)
+				for (int k = 0; k < c->f[i].width; k++)
+					c->fnames[j++] = psprintf("%s=%s", c->f[i].name, c->f[i].cats[k]);
 		for (int i = 0; i < c->nf; i++)
 			if (c->f[i].kind == COL_ARRAY)
 				for (int k = 0; k < c->f[i].width; k++)
@@ -1577,6 +1617,53 @@ test_metrics(train_ctx *c, const mm_model *m, double *score)
 	return eval_json(&e, score);
 }
 
+/* The raw-row preprocessing, in encoded-feature order (numbers and categories as listed, then arrays). */
+static void
+attach_inputs(train_ctx *c, mm_model *m)
+{
+	mm_prep		p;
+	mm_err		err = {0};
+	int			j = 0;
+	size_t		size;
+	uint8	   *buf;
+
+	p.ninputs = (uint32) c->nf;
+	p.in = palloc0(sizeof(mm_input) * c->nf);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < c->nf; i++)
+		{
+			mm_input   *in;
+
+			if ((pass == 0) == (c->f[i].kind == COL_ARRAY))
+				continue;
+			in = &p.in[j++];
+			in->name = c->f[i].name;
+			in->width = (uint32) c->f[i].width;
+			switch (c->f[i].kind)
+			{
+				case COL_SCALAR:
+					in->kind = MM_IN_NUMBER;
+					in->fill = (c->o.impute == IMPUTE_MEAN || c->o.impute == IMPUTE_MEDIAN || c->o.impute == IMPUTE_ZERO)
+						? c->f[i].fill : NAN;
+					break;
+				case COL_CAT:
+					in->kind = MM_IN_CATEGORY;
+					in->ncats = (uint32) c->f[i].width;
+					in->cats = c->f[i].cats;
+					break;
+				case COL_ARRAY:
+					in->kind = MM_IN_ARRAY;
+					break;
+			}
+		}
+	size = mm_prep_encoded_size(&p);
+	buf = palloc(size);
+	if (mm_prep_encode(&p, buf, size, &err) != MM_OK)
+		mm_pg_raise(&err);
+	m->inputs = buf;
+	m->inputs_len = size;
+}
+
 static char *
 json_str(const char *s)
 {
@@ -1641,6 +1728,7 @@ mm_train(PG_FUNCTION_ARGS)
 	c.o.validation_fraction = 0.1;
 	c.o.fit_intercept = true;
 	c.o.standardize = true;
+	c.o.max_categories = 100;
 	mm_pg_each_option(opts, train_opt, &c.o);
 	if (c.o.solver && strcmp(c.o.solver, "normal_equations") == 0 && c.algorithm != MM_ALG_LINREG && c.algorithm != 0)
 		ereport(ERROR,
@@ -1672,6 +1760,7 @@ mm_train(PG_FUNCTION_ARGS)
 	m = mm_pg_decode_model(model, CurrentMemoryContext);
 	mm_sgd_strip(m);
 	m->feature_names = c.fnames;
+	attach_inputs(&c, m);
 	metrics = c.o.test_fraction > 0 ? test_metrics(&c, m, &score) : pstrdup("{}");
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, start);
