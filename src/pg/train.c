@@ -772,7 +772,7 @@ describe_columns(train_ctx *c, ArrayType *features)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("label column \"%s\" does not exist in the source", c->label)));
-	lt = TupleDescAttr(td, li)->atttypid;
+	lt = getBaseType(TupleDescAttr(td, li)->atttypid);
 	c->text_labels = is_text_type(lt);
 	if (!c->text_labels && !is_numeric_type(lt) && lt != BOOLOID)
 		ereport(ERROR,
@@ -1272,6 +1272,11 @@ first_pass(train_ctx *c)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("no training rows are left after the test and validation splits")));
+	if (c->o.early_stopping && c->n_valid == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("early stopping has no validation rows"),
+				 errhint("Raise \"validation_fraction\", or train without \"early_stopping\".")));
 	for (int j = 0; j < c->d; j++)
 	{
 		double		sd = sqrt(m2[j] / nstat);

@@ -2,7 +2,7 @@
 -- message is what a user acts on, that message), the registry unchanged, the backend alive; no
 -- identifier or source can run SQL of its own. Then the happy paths of the impute option.
 BEGIN;
-SELECT plan(127);
+SELECT plan(129);
 SET LOCAL client_min_messages = warning;
 SET LOCAL modelmgr.progress_every = 0;
 
@@ -136,10 +136,10 @@ SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'arr', ARRAY['a'])$$,
     '42804', 'label column "arr" has type double precision[]', 'a label of an unsupported type');
 SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['a', 'nope'])$$,
     '42703', 'feature column "nope" does not exist in the source', 'a feature column that does not exist');
-SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['a', 's'])$$,
-    '42804', 'feature column "s" has type text, which is not numeric', 'a text feature column');
+SELECT throws_ok($$SELECT modelmgr.train('te', 'SELECT *, now() AS ts FROM te_small', 'y', ARRAY['a', 'ts'])$$,
+    '42804', 'feature column "ts" has type timestamp with time zone, which train() cannot use', 'a timestamp feature column');
 SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['tags'])$$,
-    '42804', 'feature column "tags" has type text[], which is not numeric', 'a text[] feature column');
+    '42804', 'feature column "tags" has type text[], which train() cannot use', 'a text[] feature column');
 SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY[]::text[])$$,
     '22023', 'features must list at least one column', 'an empty feature list');
 SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['a', NULL])$$,
@@ -148,8 +148,8 @@ SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['a', 'a'])
     '22023', 'feature column "a" is listed twice', 'a feature listed twice');
 SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['a', 'y'])$$,
     '22023', 'column "y" is the label, so it cannot be a feature', 'the label as a feature');
-SELECT throws_ok($$SELECT modelmgr.train('te', 'te_textonly', 'y')$$,
-    '42804', 'the source has no numeric or boolean column besides the label', 'no usable feature column');
+SELECT throws_ok($$SELECT modelmgr.train('te', 'SELECT now() AS ts, y FROM te_textonly', 'y')$$,
+    '42804', 'the source has no numeric, boolean or text column besides the label', 'no usable feature column');
 SELECT throws_ok($$SELECT modelmgr.train('te', 'te_ragged', 'y', ARRAY['a', 'arr'], 'linear_regression')$$,
     '22000', 'array feature "arr" must have the same, nonzero length in every row', 'array feature of varying length');
 
@@ -317,6 +317,15 @@ SELECT is((SELECT (modelmgr.train('te_imp_c', 'te_imp', 'c', ARRAY['a', 'b'], 'l
     '11', 'impute median, classifier: a row with a NULL feature and a label is used');
 SELECT is((SELECT count(*) FROM modelmgr.models), (SELECT models FROM reg_before) + 9,
     'each successful train() added exactly one version');
+
+-- early stopping that would have no validation rows; a label of a domain type
+CREATE TABLE tiny_es AS SELECT i AS id, ARRAY[i::float8, (i % 7)::float8] AS x, (i % 2) AS y FROM generate_series(1, 50) i;
+SELECT throws_ok($$SELECT modelmgr.train('es', 'tiny_es', 'y', ARRAY['x'], 'logistic_regression',
+        '{"early_stopping": true, "validation_fraction": 0.001}')$$, '22000', 'early stopping has no validation rows',
+    'early stopping without validation rows says so');
+CREATE DOMAIN pg_temp.label_int AS int;
+SELECT lives_ok($$SELECT modelmgr.train('dom', 'SELECT id, x, y::pg_temp.label_int AS y FROM tiny_es', 'y', ARRAY['x'])$$,
+    'a label of a domain over int trains');
 
 SELECT * FROM finish();
 ROLLBACK;
