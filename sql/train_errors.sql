@@ -44,7 +44,7 @@ SELECT modelmgr.train('train_errors_demo', 'fruit', 'kinds');
 SELECT modelmgr.train('train_errors_demo', 'fruit', 'kind"; DROP TABLE fruit_none; --');
 SELECT modelmgr.train('train_errors_demo', 'fruit', 'kind', ARRAY['weight', 'size']);
 SELECT modelmgr.train('train_errors_demo', 'fruit', 'kind', ARRAY['weight) FROM fruit; DROP TABLE fruit_none; --']);
-SELECT modelmgr.train('train_errors_demo', 'fruit', 'kind', ARRAY['weight', 'color']);
+SELECT modelmgr.train('train_errors_demo', $$SELECT *, DATE '2026-01-01' + id AS picked FROM fruit$$, 'kind', ARRAY['weight', 'picked']);
 SELECT modelmgr.train('train_errors_demo', 'fruit', 'kind', ARRAY['weight', 'kind']);
 SELECT modelmgr.train('train_errors_demo', 'fruit', 'kind', ARRAY['weight', 'weight']);
 SELECT count(*) AS tables_still_there FROM pg_tables WHERE tablename IN ('fruit', 'fruit_gaps', 'fruit_none');
