@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 
+#include "mm_lbfgs.h"
 #include "mm_linreg.h"
 #include "mm_pg.h"
 #include "mm_prep.h"
@@ -83,6 +84,8 @@ typedef struct train_opts
 	bool		auto_deploy;
 	mode_kind	mode;
 	int			max_categories;
+	bool		has_tol;
+	bool		has_epochs;
 } train_opts;
 
 static const char *const train_keys[] = {
@@ -128,7 +131,7 @@ static void
 train_opt(void *arg, const char *key, JsonbValue *v)
 {
 	train_opts *o = (train_opts *) arg;
-	static const char *const solvers[] = {"sgd", "normal_equations", NULL};
+	static const char *const solvers[] = {"sgd", "normal_equations", "lbfgs", NULL};
 	static const char *const shuffles[] = {"none", "once", "always", NULL};
 	static const char *const imputes[] = {"error", "skip", "mean", "median", "zero", NULL};
 	static const char *const modes[] = {"auto", "memory", "streaming", NULL};
@@ -136,9 +139,15 @@ train_opt(void *arg, const char *key, JsonbValue *v)
 	if (strcmp(key, "solver") == 0)
 		o->solver = pstrdup(solvers[pick(key, mm_pg_opt_string(key, v), solvers)]);
 	else if (strcmp(key, "epochs") == 0)
+	{
 		o->epochs = (int) opt_integer(key, v, 1, 1000000);
+		o->has_epochs = true;
+	}
 	else if (strcmp(key, "tol") == 0)
+	{
 		o->tol = mm_pg_opt_number(key, v, 0, 1e6);
+		o->has_tol = true;
+	}
 	else if (strcmp(key, "n_iter_no_change") == 0)
 		o->n_iter_no_change = (int) opt_integer(key, v, 1, 100000);
 	else if (strcmp(key, "learning_rate") == 0)
@@ -1573,6 +1582,113 @@ run_normal_equations(train_ctx *c)
 	return (bytea *) PG_DETOAST_DATUM_COPY(d);
 }
 
+typedef struct lbfgs_progress
+{
+	train_ctx  *c;
+	instr_time	start;
+} lbfgs_progress;
+
+static int
+lbfgs_iteration(void *arg, int iter, double f, double gmax)
+{
+	lbfgs_progress *lp = (lbfgs_progress *) arg;
+	instr_time	now;
+
+	CHECK_FOR_INTERRUPTS();
+	appendStringInfo(&lp->c->losses, "%s%s", iter > 1 ? ", " : "", exact_float(f));
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, lp->start);
+	if (train_progress_every > 0 && iter % train_progress_every == 0)
+		ereport(NOTICE,
+				(errmsg("train \"%s\": iteration %d, objective %.10g, gradient %.3g, %.3f s", lp->c->name, iter, f, gmax,
+						INSTR_TIME_GET_DOUBLE(now))));
+	return 1;
+}
+
+/* Full-batch L-BFGS on the packed rows: the exact optimum of the smooth objective. */
+static bytea *
+run_lbfgs(train_ctx *c)
+{
+	mm_glm_problem p;
+	mm_lbfgs_opts lo;
+	mm_sgd_params sp;
+	mm_err		err = {0};
+	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
+	mm_model   *m;
+	lbfgs_progress lp;
+	int			iters,
+				converged;
+	double		f;
+
+	if (c->algorithm == MM_ALG_SVM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solver lbfgs needs a smooth loss, and svm's hinge loss is not"),
+				 errhint("Use {\"solver\": \"sgd\"} for svm.")));
+	if (c->o.l1 > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("solver lbfgs does not support l1"),
+				 errhint("Use {\"solver\": \"sgd\"} for L1 regularisation.")));
+	if (c->streaming)
+		ereport(ERROR,
+				(errcode(c->o.mode == MODE_STREAMING ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("solver lbfgs needs the training rows in memory"),
+				 errhint("Raise modelmgr.train_memory_budget, or use {\"solver\": \"sgd\"} to stream.")));
+	memset(&p, 0, sizeof(p));
+	p.algorithm = c->algorithm;
+	p.X = c->rows.X;
+	p.n = c->rows.n;
+	p.d = (uint32) c->d;
+	p.skip = c->rows.role;		/* ROLE_TRAIN is 0 */
+	p.cls = c->rows.cls;
+	p.y = c->rows.y;
+	p.K = c->algorithm == MM_ALG_MULTINOMIAL ? c->ncls : 1;
+	p.cw = c->cw;
+	p.l2 = c->o.has_l2 ? c->o.l2 : (c->algorithm == MM_ALG_LINREG ? 0.0 : 1.0 / c->n_train);
+	p.fit_intercept = c->o.fit_intercept;
+	if (c->o.standardize)
+	{
+		p.mean = c->mean;
+		p.scale = c->scale;
+	}
+	lo.memory = 10;
+	lo.max_iter = c->o.has_epochs ? c->o.epochs : 500;
+	lo.gtol = c->o.has_tol ? c->o.tol : 1e-8;
+	lo.ftol = 1e-14;
+
+	/* a zero model with the classes and scaler, then the solved weights */
+	memset(&sp, 0, sizeof(sp));
+	sp.algorithm = c->algorithm;
+	sp.n_features = (uint32) c->d;
+	sp.n_classes = c->ncls;
+	sp.schedule = MM_LR_CONSTANT;
+	sp.eta0 = 1;
+	sp.batch_size = 1;
+	sp.fit_intercept = c->o.fit_intercept;
+	sp.class_values = c->cvals;
+	sp.class_names = c->cnames;
+	sp.text_labels = c->text_labels;
+	sp.mean = p.mean;
+	sp.scale = p.scale;
+	if (mm_sgd_init_model(&sp, &a, &m, &err) != MM_OK)
+		mm_pg_raise(&err);
+	initStringInfo(&c->losses);
+	lp.c = c;
+	INSTR_TIME_SET_CURRENT(lp.start);
+	if (mm_lbfgs_fit(&p, m->coef, &lo, &a, lbfgs_iteration, &lp, &iters, &f, &converged, &err) != MM_OK)
+		mm_pg_raise(&err);
+	c->epochs_run = iters;
+	c->converged = converged != 0;
+	if (!c->converged)
+		ereport(NOTICE,
+				(errmsg("train \"%s\": stopped after %d iterations without converging", c->name, iters),
+				 errhint("Raise \"epochs\" or \"tol\".")));
+	mm_sgd_strip(m);
+	mm_model_fold(m);
+	return mm_pg_encode_model(m);
+}
+
 static char *
 test_metrics(train_ctx *c, const mm_model *m, double *score)
 {
@@ -1759,7 +1875,12 @@ mm_train(PG_FUNCTION_ARGS)
 	build_sql(&c);
 	first_pass(&c);
 
-	model = strcmp(c.o.solver, "normal_equations") == 0 ? run_normal_equations(&c) : run_sgd(&c);
+	if (strcmp(c.o.solver, "normal_equations") == 0)
+		model = run_normal_equations(&c);
+	else if (strcmp(c.o.solver, "lbfgs") == 0)
+		model = run_lbfgs(&c);
+	else
+		model = run_sgd(&c);
 
 	/* the published model: no optimizer state, with feature names and training facts */
 	m = mm_pg_decode_model(model, CurrentMemoryContext);

@@ -1,7 +1,7 @@
 -- train() against scikit-learn references (test/data/reference_results.json; optimum objective from
 -- test/scripts/reference_train.py).
 BEGIN;
-SELECT plan(20);
+SELECT plan(24);
 SET LOCAL modelmgr.progress_every = 0;
 SET LOCAL client_min_messages = warning;
 
@@ -47,6 +47,21 @@ SELECT is((SELECT array_agg(version ORDER BY version) FROM modelmgr.models WHERE
     'every train() call registered a new version');
 SELECT is((SELECT training->>'mode' FROM modelmgr.models WHERE name = 'bc_logistic' AND version = 2), 'streaming',
     'the registry records the mode');
+
+-- lbfgs: the exact optimum (default l2 = 1/n_train, i.e. LogisticRegression's C = 1)
+CREATE TEMP TABLE lb AS SELECT * FROM modelmgr.train('bc_lbfgs', 'SELECT * FROM breast_cancer WHERE id < 455', 'target',
+    ARRAY['x'], 'logistic_regression', '{"solver": "lbfgs"}');
+SELECT cmp_ok(abs(pg_temp.objective(model, 1.0 / 455) / 0.06772838293405054 - 1), '<', 1e-8::float8,
+    'lbfgs reaches the LogisticRegression(C=1) optimum to 1e-8') FROM lb;
+SELECT cmp_ok(abs((modelmgr.model_info(model)->>'intercept')::float8 - (-0.2981374702)), '<', 1e-3::float8,
+    'lbfgs intercept matches scikit-learn') FROM lb;
+CREATE TEMP TABLE lbi AS SELECT * FROM modelmgr.train('iris_lbfgs', 'iris', 'target', ARRAY['x'], 'logistic_regression',
+    '{"solver": "lbfgs", "standardize": false}');
+SELECT cmp_ok((SELECT max(abs(a::float8 - b)) FROM unnest(ARRAY(SELECT jsonb_array_elements_text(modelmgr.model_info(model)->'intercept')),
+                                                       ARRAY[9.8489564864, 2.2376286249, -12.0865851113]) t(a, b)), '<', 2e-3::float8,
+    'multinomial lbfgs intercepts match scikit-learn (iris, C = 1)') FROM lbi;
+SELECT cmp_ok(abs(avg((modelmgr.predict(lbi.model, i.x) = i.target)::int::float8) - 0.9733333333), '<', 1e-9::float8,
+    'multinomial lbfgs training accuracy equals scikit-learn''s') FROM lbi, iris i;
 
 -- 2. multinomial logistic regression on iris (test = id % 5 = 4)
 CREATE TEMP TABLE ir AS SELECT * FROM modelmgr.train('iris', 'SELECT * FROM iris WHERE id % 5 <> 4', 'target',
