@@ -4,7 +4,9 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/jsonapi.h"
 #include "common/shortest_dec.h"
+#include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -196,8 +198,17 @@ mm_model_info(PG_FUNCTION_ARGS)
 	}
 	appendStringInfo(&s, ", \"has_preprocessing\": %s, \"has_baseline\": %s",
 					 m->inputs_len ? "true" : "false", m->baseline_len ? "true" : "false");
-	if (m->meta)
+	if (m->meta && m->meta[0])
+	{
+		/* the checksum only says the bytes are intact, not that a foreign writer wrote JSON */
+		JsonLexContext *lex = makeJsonLexContextCstringLen(m->meta, strlen(m->meta), GetDatabaseEncoding(), true);
+
+		if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid model: its metadata is not valid JSON")));
 		appendStringInfo(&s, ", \"training\": %s", m->meta);
+	}
 	appendStringInfoChar(&s, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
