@@ -36,3 +36,25 @@ if __name__ == '__main__':
         rows = list(csv.reader(fh))
     hdr = rows[0]
     print('breast_cancer columns', hdr[:3], '...')
+
+def breast_cancer_reference():
+    """test/t/081_drift.sql: PSI of breast_cancer against its own baseline, and of the data
+    with mean_texture shifted by one (population) standard deviation."""
+    import csv
+    with open('test/data/breast_cancer.csv') as fh:
+        rows = list(csv.reader(fh))
+    hdr = rows[0]
+    data = np.array([[float(v) for v in r] for r in rows[1:]])
+    feats = hdr[1:31]
+    out = {}
+    for j, f in enumerate(feats):
+        col = data[:, 1 + j]
+        e, fr = baseline(col)
+        out[f] = (psi(fr, frac(e, col)), psi(fr, frac(e, col + col.std())))
+    return feats, out
+
+if __name__ == '__main__':
+    feats, out = breast_cancer_reference()
+    print('self max', max(v[0] for v in out.values()))
+    print('mean_texture shifted', repr(out['mean_texture'][1]))
+    print('min shifted psi over features', min(v[1] for v in out.values()))
