@@ -396,7 +396,7 @@ mm_sgd_state_init(uint8_t *st, size_t size, const mm_model *start, const uint8_t
 	for (uint32_t j = 0; j < d; j++)
 	{
 		((double *) (void *) (st + L.off_mean))[j] = start->mean ? start->mean[j] : 0.0;
-		((double *) (void *) (st + L.off_scale))[j] = start->mean ? start->scale[j] : 1.0;
+		((double *) (void *) (st + L.off_scale))[j] = start->mean ? 1.0 / start->scale[j] : 1.0;
 	}
 	memcpy(st + L.off_cw, o.cw, 8 * (size_t) ncls);
 	for (uint32_t k = 0; k < ncls; k++)
@@ -461,7 +461,7 @@ mm_sgd_map(uint8_t *st, mm_sgd_view *v)
 	v->g1 = (double *) (void *) (st + L.off_g1);
 	v->g2 = (double *) (void *) (st + L.off_g2);
 	v->mean = (double *) (void *) (st + L.off_mean);
-	v->scale = (double *) (void *) (st + L.off_scale);
+	v->inv_scale = (double *) (void *) (st + L.off_scale);
 	v->cw = (double *) (void *) (st + L.off_cw);
 	v->cv = (double *) (void *) (st + L.off_cv);
 	v->z = (double *) (void *) (st + L.off_z);
@@ -744,7 +744,7 @@ mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y)
 	double		cw = v->ncls ? v->cw[cls] : 1.0;
 
 	for (uint32_t j = 0; j < d; j++)
-		v->z[j] = (x[j] - v->mean[j]) / v->scale[j];
+		v->z[j] = (x[j] - v->mean[j]) * v->inv_scale[j];
 	scores(v);
 	sc[SC_LOSS] += dloss(v, cls, y);
 	sc[SC_ROWS] += 1;

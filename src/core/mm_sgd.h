@@ -12,7 +12,7 @@
  *     u8 schedule, u8 fit_intercept, u16 reserved, u32 batch size, 20 reserved bytes
  *   f64 scalars[MM_SGD_NSCALARS]
  *   f64 arrays: W (outputs x (d+1), intercept first), batch gradient, q (L1), G/m (AdaGrad/Adam),
- *     v (Adam), mean[d], scale[d], class weights[classes], class values[classes]
+ *     v (Adam), mean[d], 1/scale[d], class weights[classes], class values[classes]
  *   the start model's bytes (so the final function can rebuild a full model, and so combine can
  *     check both states started from the same model)
  * Weights are kept as wscale * W (plain SGD) so L2 shrinkage costs O(1) a step.
@@ -108,7 +108,7 @@ typedef struct mm_sgd_view
 	double	   *g1;
 	double	   *g2;
 	double	   *mean;
-	double	   *scale;
+	double	   *inv_scale;		/* 1 / scale: a multiply per feature on the hot path */
 	double	   *cw;
 	double	   *cv;
 	double	   *z;				/* scratch: the standardised row */

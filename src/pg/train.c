@@ -34,7 +34,7 @@
 #include "mm_pg.h"
 #include "mm_prep.h"
 #include "mm_sgd.h"
-#include "mm_stats.h"
+#include "mm_shuffle.h"
 
 /* GUCs */
 static int	train_memory_budget_kb = 512 * 1024;
@@ -578,10 +578,11 @@ typedef struct rowset
 	double	   *y;
 	int32	   *cls;
 	uint8	   *role;
+	uint64	   *hash;			/* mm_row_hash of each row */
 } rowset;
 
 static void
-rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role)
+rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role, uint64 hash)
 {
 	if (r->n == r->cap)
 	{
@@ -593,6 +594,7 @@ rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role)
 			r->y = repalloc_huge(r->y, sizeof(double) * ncap);
 			r->cls = repalloc_huge(r->cls, sizeof(int32) * ncap);
 			r->role = repalloc_huge(r->role, ncap);
+			r->hash = repalloc_huge(r->hash, sizeof(uint64) * ncap);
 		}
 		else
 		{
@@ -600,6 +602,7 @@ rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role)
 			r->y = palloc(sizeof(double) * ncap);
 			r->cls = palloc(sizeof(int32) * ncap);
 			r->role = palloc(ncap);
+			r->hash = palloc(sizeof(uint64) * ncap);
 		}
 		r->cap = ncap;
 	}
@@ -607,6 +610,7 @@ rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role)
 	r->y[r->n] = y;
 	r->cls[r->n] = cls;
 	r->role[r->n] = role;
+	r->hash[r->n] = hash;
 	r->n++;
 }
 
@@ -619,24 +623,16 @@ rows_free(rowset *r)
 		pfree(r->y);
 		pfree(r->cls);
 		pfree(r->role);
+		pfree(r->hash);
 	}
 	r->n = r->cap = 0;
 	r->packed = false;
 }
 
 static inline double
-row_unit(const double *x, int d, double y, uint64 seed)
+unit_of(uint64 hash, uint64 seed)
 {
-	double		buf[1024 + 1];
-
-	if (d <= 1024)
-	{
-		memcpy(buf, x, sizeof(double) * d);
-		buf[d] = y;
-		return mm_split_unit(buf, sizeof(double) * (d + 1), seed);
-	}
-	/* wide rows: hash features and label separately, then combine */
-	return mm_split_unit(&y, sizeof(double), mm_hash64(x, sizeof(double) * d, seed));
+	return mm_key_unit(mm_row_key(hash, seed));
 }
 
 static uint64
@@ -656,24 +652,7 @@ mm_row_unit(PG_FUNCTION_ARGS)
 	int			n;
 	double	   *x = mm_pg_features(xa, &n, "feature array");
 
-	PG_RETURN_FLOAT8(row_unit(x, n, PG_GETARG_FLOAT8(1), (uint64) PG_GETARG_INT64(2)));
-}
-
-typedef struct keyed
-{
-	double		k;
-	uint32		i;
-} keyed;
-
-static int
-cmp_keyed(const void *a, const void *b)
-{
-	const keyed *x = a,
-			   *y = b;
-
-	if (x->k != y->k)
-		return x->k < y->k ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
+	PG_RETURN_FLOAT8(unit_of(mm_row_hash(x, (uint32) n, PG_GETARG_FLOAT8(1)), (uint64) PG_GETARG_INT64(2)));
 }
 
 /* Training-row order for an epoch: scan order, or sorted by the row hash under the epoch's seed. */
@@ -691,20 +670,23 @@ epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count)
 	}
 	else
 	{
-		keyed	   *k = palloc_extended(sizeof(keyed) * (r->n + 1), MCXT_ALLOC_HUGE);
+		uint64	   *keys = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
+		uint64	   *tmpk = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
+		uint32	   *tmpi = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
 		uint64		seed = shuffle_seed(o, epoch);
 
 		for (size_t i = 0; i < r->n; i++)
 			if (r->role[i] == ROLE_TRAIN)
 			{
-				k[c].k = row_unit(r->X + i * r->d, r->d, r->y[i], seed);
-				k[c].i = (uint32) i;
+				keys[c] = mm_row_key(r->hash[i], seed);
+				ord[c] = (uint32) i;
 				c++;
 			}
-		qsort(k, c, sizeof(keyed), cmp_keyed);
-		for (uint32 i = 0; i < c; i++)
-			ord[i] = k[i].i;
-		pfree(k);
+		/* stable: rows with equal keys (identical rows) keep scan order */
+		mm_sort_by_key(keys, ord, c, tmpk, tmpi);
+		pfree(keys);
+		pfree(tmpk);
+		pfree(tmpi);
 	}
 	*count = c;
 	return ord;
@@ -740,6 +722,8 @@ typedef struct train_ctx
 			   *scale,
 			   *cw;
 	bool		streaming;
+	char	   *once_table;		/* streaming, shuffle once: the shuffled copy */
+	bool		shuffled;
 	bool		converged;
 	int			epochs_run;
 	StringInfoData losses;
@@ -753,7 +737,8 @@ spi_run(const char *sql, train_ctx *c, Datum model, int64 seed, long tcount)
 {
 	Datum		vals[3] = {c->classes_param, model, Int64GetDatum(seed)};
 	char		nulls[3] = {c->classes_param ? ' ' : 'n', model ? ' ' : 'n', ' '};
-	int			rc = SPI_execute_with_args(sql, 3, param_types, vals, nulls, true, tcount);
+	/* read-only unless this run made its own temporary table, which needs a fresh snapshot */
+	int			rc = SPI_execute_with_args(sql, 3, param_types, vals, nulls, c->once_table == NULL, tcount);
 
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "train: query failed (%d): %s", rc, sql);
@@ -1099,11 +1084,11 @@ build_sql(train_ctx *c)
 }
 
 static uint8
-role_of(const train_ctx *c, const double *x, double y)
+role_of(const train_ctx *c, uint64 hash)
 {
-	if (c->o.test_fraction > 0 && row_unit(x, c->d, y, (uint64) (c->o.seed ^ SALT_TEST)) < c->o.test_fraction)
+	if (c->o.test_fraction > 0 && unit_of(hash, (uint64) (c->o.seed ^ SALT_TEST)) < c->o.test_fraction)
 		return ROLE_TEST;
-	if (c->o.early_stopping && row_unit(x, c->d, y, (uint64) (c->o.seed ^ SALT_VALID)) < c->o.validation_fraction)
+	if (c->o.early_stopping && unit_of(hash, (uint64) (c->o.seed ^ SALT_VALID)) < c->o.validation_fraction)
 		return ROLE_VALID;
 	return ROLE_TRAIN;
 }
@@ -1192,6 +1177,7 @@ first_pass(train_ctx *c)
 			int			n;
 			uint8		role;
 			int32		cls;
+			uint64		hash;
 
 			if (isnull)
 				ereport(ERROR,
@@ -1213,7 +1199,8 @@ first_pass(train_ctx *c)
 						 errmsg("label \"%s\" is NULL in a training row", c->label),
 						 errhint("Filter those rows out of the source, or set the \"impute\" option to skip.")));
 			mm_pg_check_finite(y, "label");
-			role = role_of(c, x, y);
+			hash = mm_row_hash(x, (uint32) c->d, y);
+			role = role_of(c, hash);
 			cls = class_index(c, y);
 			if (role == ROLE_TEST)
 				c->n_test++;
@@ -1239,7 +1226,7 @@ first_pass(train_ctx *c)
 			if (c->rows.packed || role == ROLE_VALID)
 			{
 				MemoryContextSwitchTo(c->cxt);
-				rows_push(&c->rows, x, y, cls, role);
+				rows_push(&c->rows, x, y, cls, role, hash);
 				MemoryContextSwitchTo(batch);
 			}
 			if (c->rows.packed && c->rows.cap * (sizeof(double) * (c->d + 1) + 5) > budget)
@@ -1257,7 +1244,7 @@ first_pass(train_ctx *c)
 					MemoryContextSwitchTo(c->cxt);
 					for (size_t i = 0; i < c->rows.n; i++)
 						if (c->rows.role[i] == ROLE_VALID)
-							rows_push(&keep, c->rows.X + i * c->d, c->rows.y[i], c->rows.cls[i], ROLE_VALID);
+							rows_push(&keep, c->rows.X + i * c->d, c->rows.y[i], c->rows.cls[i], ROLE_VALID, c->rows.hash[i]);
 					rows_free(&c->rows);
 					c->rows = keep;
 					MemoryContextSwitchTo(batch);
@@ -1361,12 +1348,21 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 		mm_pg_raise(&err);
 	mm_sgd_map(st, &v);
 	ord = epoch_order(&c->rows, &c->o, epoch, &count);
+	c->shuffled = c->o.shuffle != SHUFFLE_NONE;
 	for (uint32 i = 0; i < count; i++)
 	{
 		uint32		r = ord[i];
 
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
+		if (i + 8 < count && c->shuffled)
+		{
+			/* shuffled rows are random accesses: fetch a few rows ahead */
+			const char *ahead = (const char *) (c->rows.X + (size_t) ord[i + 8] * c->d);
+
+			for (int off = 0; off < c->d * 8; off += 64)
+				__builtin_prefetch(ahead + off);
+		}
 		mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], c->rows.y[r]);
 	}
 	if (mm_sgd_finish(st, size, &a, &out, &err) != MM_OK)
@@ -1374,14 +1370,44 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 	return mm_pg_encode_model(out);
 }
 
+/*
+ * For shuffle "once" in streaming mode: one shuffled copy of the training rows in a temporary
+ * table (dropped at commit), scanned in insertion order by every epoch, instead of a sort per epoch.
+ */
+static void
+materialize_once(train_ctx *c)
+{
+	Datum		vals[3] = {c->classes_param, (Datum) 0, Int64GetDatum((int64) shuffle_seed(&c->o, 1))};
+	char		nulls[3] = {c->classes_param ? ' ' : 'n', 'n', ' '};
+	int			rc;
+
+	/* the name outlives the epoch's memory context */
+	c->once_table = MemoryContextStrdup(c->cxt, psprintf("modelmgr_train_%d_%u", MyProcPid, (unsigned) GetCurrentCommandId(false)));
+	rc = SPI_execute_with_args(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT q.x, q.y FROM (%s) AS q WHERE %s "
+										"ORDER BY modelmgr._row_unit(q.x, q.y, $3)",
+										quote_identifier(c->once_table), c->base, c->train_where),
+							   3, param_types, vals, nulls, false, 0);
+	if (rc != SPI_OK_UTILITY && rc != SPI_OK_SELINTO)
+		elog(ERROR, "train: could not materialize the shuffled rows (%d)", rc);
+}
+
 static bytea *
 epoch_streaming(train_ctx *c, bytea *model, int epoch)
 {
 	bool		isnull;
 	Datum		d;
-	char	   *sql = psprintf("SELECT modelmgr.sgd_epoch($2, q.x, q.y%s) FROM (%s) AS q WHERE %s",
-							   c->o.shuffle == SHUFFLE_NONE ? "" : " ORDER BY modelmgr._row_unit(q.x, q.y, $3)",
-							   c->base, c->train_where);
+	char	   *sql;
+
+	if (c->o.shuffle == SHUFFLE_ONCE)
+	{
+		if (c->once_table == NULL)
+			materialize_once(c);
+		sql = psprintf("SELECT modelmgr.sgd_epoch($2, t.x, t.y) FROM pg_temp.%s AS t", quote_identifier(c->once_table));
+	}
+	else
+		sql = psprintf("SELECT modelmgr.sgd_epoch($2, q.x, q.y%s) FROM (%s) AS q WHERE %s",
+					   c->o.shuffle == SHUFFLE_NONE ? "" : " ORDER BY modelmgr._row_unit(q.x, q.y, $3)",
+					   c->base, c->train_where);
 
 	spi_run(sql, c, PointerGetDatum(model), (int64) shuffle_seed(&c->o, epoch), 1);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -1519,6 +1545,8 @@ run_sgd(train_ctx *c)
 		MemoryContextReset(epoch_cxt);
 	}
 	MemoryContextDelete(epoch_cxt);
+	if (c->once_table)
+		(void) SPI_execute(psprintf("DROP TABLE pg_temp.%s", quote_identifier(c->once_table)), false, 0);
 	if (!c->converged)
 		ereport(NOTICE,
 				(errmsg("train \"%s\": stopped after %d epochs without converging", c->name, c->epochs_run),

@@ -1,0 +1,76 @@
+/*
+ * mm_shuffle.c: row hashes, seeded keys and a radix sort for training order.
+ */
+#include "mm_shuffle.h"
+
+#include <string.h>
+
+static inline uint64_t
+fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+uint64_t
+mm_row_hash(const double *x, uint32_t d, double y)
+{
+	uint64_t	h = 0x6d6d726f77686173ULL ^ ((uint64_t) d * 0x9E3779B97F4A7C15ULL);
+
+	for (uint32_t j = 0; j <= d; j++)
+	{
+		uint64_t	w;
+		double		v = j < d ? x[j] : y;
+
+		if (v == 0)
+			v = 0;				/* -0 and +0 are the same value */
+		memcpy(&w, &v, 8);
+		h ^= w;
+		h *= 0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return fmix64(h);
+}
+
+uint64_t
+mm_row_key(uint64_t row_hash, uint64_t seed)
+{
+	return fmix64(row_hash ^ fmix64(seed + 0x632BE59BD9B4E019ULL)) >> 11;
+}
+
+void
+mm_sort_by_key(uint64_t *keys, uint32_t *idx, size_t n, uint64_t *tmpk, uint32_t *tmpi)
+{
+	size_t		count[1 << 11];
+
+	/* 53-bit keys: five passes of 11 bits */
+	for (int pass = 0; pass < 5; pass++)
+	{
+		int			shift = pass * 11;
+		size_t		sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(keys[i] >> shift) & 0x7ff]++;
+		for (size_t b = 0; b < (1 << 11); b++)
+		{
+			size_t		c = count[b];
+
+			count[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+		{
+			size_t		pos = count[(keys[i] >> shift) & 0x7ff]++;
+
+			tmpk[pos] = keys[i];
+			tmpi[pos] = idx[i];
+		}
+		memcpy(keys, tmpk, n * sizeof(uint64_t));
+		memcpy(idx, tmpi, n * sizeof(uint32_t));
+	}
+}
