@@ -115,6 +115,15 @@ CREATE SERVER mm_shards FOREIGN DATA WRAPPER plproxy OPTIONS (
     p1 'dbname=postgres host=127.0.0.1 port=${SHARD_PORT[1]}',
     p2 'dbname=postgres host=127.0.0.1 port=${SHARD_PORT[2]}');
 CREATE USER MAPPING FOR PUBLIC SERVER mm_shards OPTIONS (user '$COORD_USER');
+-- the power-of-2 alternative: four partitions, p3 repeating p0's connection string (equal
+-- connection strings share one connection, and RUN ON ALL runs once per connection)
+CREATE SERVER mm_shards4 FOREIGN DATA WRAPPER plproxy OPTIONS (
+    p0 'dbname=postgres host=127.0.0.1 port=${SHARD_PORT[0]}',
+    p1 'dbname=postgres host=127.0.0.1 port=${SHARD_PORT[1]}',
+    p2 'dbname=postgres host=127.0.0.1 port=${SHARD_PORT[2]}',
+    p3 'dbname=postgres host=127.0.0.1 port=${SHARD_PORT[0]}');
+CREATE USER MAPPING FOR PUBLIC SERVER mm_shards4 OPTIONS (user '$COORD_USER');
+CREATE FUNCTION mm_linreg_state4() RETURNS SETOF bytea AS \$\$ CLUSTER 'mm_shards4'; RUN ON ALL; TARGET mm_linreg_state; \$\$ LANGUAGE plproxy;
 -- one PL/Proxy function per shard function: same name and signature, RUN ON ALL
 CREATE FUNCTION mm_linreg_state() RETURNS SETOF bytea AS \$\$ CLUSTER 'mm_shards'; RUN ON ALL; \$\$ LANGUAGE plproxy;
 CREATE FUNCTION mm_describe_state() RETURNS SETOF bytea AS \$\$ CLUSTER 'mm_shards'; RUN ON ALL; \$\$ LANGUAGE plproxy;
@@ -144,16 +153,19 @@ check "least squares across 3 shards = least squares on the union (predictions t
      FROM fits, breast_cancer"
 check "the merged least-squares model saw every row" \
     "SELECT (modelmgr.model_info(sharded)->'training'->>'n_rows')::int = 569 FROM fits"
+check "four partitions with p3 = p0: each shard still answers once (the same model bytes)" \
+    "SELECT count(*) = 3 AND (SELECT modelmgr.linreg_fit_merge(s) FROM mm_linreg_state4() s) = (SELECT sharded FROM fits)
+     FROM mm_linreg_state4()"
 
 # SGD across the shards: train_sharded with PL/Proxy functions; single-node references
 OPTS='{"l2": 0.001, "learning_rate": "adaptive", "eta0": 0.1}'
-coord -c "SET modelmgr.progress_every = 0;
-          SELECT modelmgr.train_sharded('bc_sharded', 'mm_epoch_state(bytea)', 'mm_describe_state()',
-                                        'logistic_regression', '$OPTS', 'target', NULL, 'breast_cancer (3 shards)');
-          SELECT modelmgr.train_sharded('bc_union', 'local_epoch_state(bytea)', 'local_describe_state()',
-                                        'logistic_regression', '$OPTS', 'target');
-          SELECT modelmgr.train('bc_train', 'SELECT x, target FROM breast_cancer WHERE id < 455', 'target', ARRAY['x'],
-                                'logistic_regression', '$OPTS'::jsonb || '{\"shuffle\": \"none\"}');" >/dev/null || fail=1
+export PGOPTIONS="$PGOPTIONS -c modelmgr.progress_every=0"
+coord -c "SELECT modelmgr.train_sharded('bc_sharded', 'mm_epoch_state(bytea)', 'mm_describe_state()',
+                                        'logistic_regression', '$OPTS', 'target', NULL, 'breast_cancer (3 shards)')" >/dev/null || fail=1
+coord -c "SELECT modelmgr.train_sharded('bc_union', 'local_epoch_state(bytea)', 'local_describe_state()',
+                                        'logistic_regression', '$OPTS', 'target')" >/dev/null || fail=1
+coord -c "SELECT modelmgr.train('bc_train', 'SELECT x, target FROM breast_cancer WHERE id < 455', 'target', ARRAY['x'],
+                                'logistic_regression', '$OPTS'::jsonb || '{\"shuffle\": \"none\"}')" >/dev/null || fail=1
 coord -At -c "SELECT m.name, m.training->>'epochs', m.training->>'shards',
                      round(avg((modelmgr.predict(m.model, b.x) = b.target)::int), 4)
               FROM modelmgr.models m, breast_cancer b WHERE b.id >= 455 GROUP BY 1, 2, 3 ORDER BY 1"
