@@ -354,6 +354,15 @@ feature_sql(const feat_col *f, int n, impute_kind imp)
 			appendStringInfo(&s, "coalesce(s.%s::float8, %s)", q, exact_float(f[i].fill));
 	}
 	appendStringInfoString(&s, "]::float8[]");
+	if (first)
+	{
+		/* only arrays: no empty ARRAY[] to concatenate with on every row */
+		resetStringInfo(&s);
+		for (int i = 0; i < n; i++)
+			if (f[i].kind == COL_ARRAY)
+				appendStringInfo(&s, "%ss.%s::float8[]", s.len ? " || " : "", quote_identifier(f[i].name));
+		return s.data;
+	}
 	for (int i = 0; i < n; i++)
 		if (f[i].kind == COL_ARRAY)
 			appendStringInfo(&s, " || s.%s::float8[]", quote_identifier(f[i].name));
@@ -987,10 +996,11 @@ build_sql(train_ctx *c)
 
 		if (c->f[i].kind == COL_ARRAY)
 		{
-			spi_run(psprintf("SELECT min(cardinality(s.%s))::float8, max(cardinality(s.%s))::float8 FROM %s AS s",
-							 q, q, c->src), c, (Datum) 0, 0, 0);
-			c->f[i].width = (int) spi_double(0, 1, &isnull);
-			if (isnull || c->f[i].width < 1 || spi_double(0, 2, &isnull) != c->f[i].width)
+			/* the width of one row; the first pass checks every other row against it */
+			spi_run(psprintf("SELECT cardinality(s.%s)::float8 FROM %s AS s WHERE s.%s IS NOT NULL LIMIT 1",
+							 q, c->src, q), c, (Datum) 0, 0, 0);
+			c->f[i].width = SPI_processed == 1 ? (int) spi_double(0, 1, &isnull) : 0;
+			if (c->f[i].width < 1)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("array feature \"%s\" must have the same, nonzero length in every row", c->f[i].name)));
@@ -1135,6 +1145,150 @@ null_feature_error(const train_ctx *c, ArrayType *a)
 			 errmsg("a feature is NULL in a training row")));
 }
 
+struct pass_receiver;
+static void first_pass_finish(train_ctx *c, struct pass_receiver *pr);
+
+/* State of the first pass, fed row by row by a DestReceiver (no tuple copies). */
+typedef struct pass_receiver
+{
+	DestReceiver pub;
+	train_ctx  *c;
+	MemoryContext batch;
+	double	   *m2;
+	double	   *ccount;
+	double		nstat;
+	Size		budget;
+	uint64		rows;
+} pass_receiver;
+
+static void
+pass_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+pass_shutdown(DestReceiver *self)
+{
+}
+
+static void
+pass_destroy(DestReceiver *self)
+{
+}
+
+static void
+first_pass_row(pass_receiver *pr, ArrayType *xa, double y)
+{
+	train_ctx  *c = pr->c;
+	double	   *x;
+	int			n;
+	uint8		role;
+	int32		cls;
+	uint64		hash;
+
+	if (ARR_HASNULL(xa) && array_contains_nulls(xa))
+		null_feature_error(c, xa);
+	x = mm_pg_features(xa, &n, "training row");
+	if (n != c->d)
+	{
+		const char *arr = NULL;
+
+		for (int i = 0; i < c->nf; i++)
+			if (c->f[i].kind == COL_ARRAY)
+				arr = arr ? "" : c->f[i].name;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 arr && arr[0] ? errmsg("array feature \"%s\" must have the same, nonzero length in every row", arr)
+				 : errmsg("array features must have the same, nonzero length in every row"),
+				 errdetail("A training row has %d features in all, expected %d.", n, c->d)));
+	}
+	mm_pg_check_finite(y, "label");
+	hash = mm_row_hash(x, (uint32) c->d, y);
+	role = role_of(c, hash);
+	cls = class_index(c, y);
+	if (role == ROLE_TEST)
+		c->n_test++;
+	else
+	{
+		double		inv;
+
+		pr->nstat++;
+		inv = 1.0 / pr->nstat;
+		for (int j = 0; j < c->d; j++)
+		{
+			double		dm = x[j] - c->mean[j];
+
+			c->mean[j] += dm * inv;
+			pr->m2[j] += dm * (x[j] - c->mean[j]);
+		}
+		if (role == ROLE_VALID)
+			c->n_valid++;
+		else
+		{
+			c->n_train++;
+			if (c->ncls)
+				pr->ccount[cls]++;
+		}
+	}
+	if (c->rows.packed || role == ROLE_VALID)
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+		rows_push(&c->rows, x, y, cls, role, hash);
+		MemoryContextSwitchTo(old);
+	}
+	if (c->rows.packed && c->rows.cap * (sizeof(double) * (c->d + 1) + 13) > pr->budget)
+	{
+		rowset		keep = {0};
+		MemoryContext old;
+
+		if (c->o.mode == MODE_MEMORY)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("training rows do not fit modelmgr.train_memory_budget (%d kB)", train_memory_budget_kb),
+					 errhint("Raise modelmgr.train_memory_budget, or train with {\"mode\": \"streaming\"}.")));
+		/* keep only the validation rows and stream the epochs */
+		keep.d = c->d;
+		old = MemoryContextSwitchTo(c->cxt);
+		for (size_t i = 0; i < c->rows.n; i++)
+			if (c->rows.role[i] == ROLE_VALID)
+				rows_push(&keep, c->rows.X + i * c->d, c->rows.y[i], c->rows.cls[i], ROLE_VALID, c->rows.hash[i]);
+		rows_free(&c->rows);
+		c->rows = keep;
+		MemoryContextSwitchTo(old);
+		c->rows.packed = false;
+	}
+}
+
+static bool
+pass_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	pass_receiver *pr = (pass_receiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(pr->batch);
+	bool		isnull;
+	Datum		xd = slot_getattr(slot, 1, &isnull);
+	double		y;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("an array feature is NULL in a training row"),
+				 errhint("Set the \"impute\" option to skip.")));
+	y = DatumGetFloat8(slot_getattr(slot, 2, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("label \"%s\" is NULL in a training row", pr->c->label)));
+	first_pass_row(pr, DatumGetArrayTypeP(xd), y);
+	MemoryContextSwitchTo(old);
+	if ((++pr->rows & 1023) == 0)
+	{
+		MemoryContextReset(pr->batch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
 /*
  * First pass: checks every row, assigns train/validation/test roles, accumulates the
  * standardisation moments and class counts, and packs the rows when they fit the budget.
@@ -1142,123 +1296,60 @@ null_feature_error(const train_ctx *c, ArrayType *a)
 static void
 first_pass(train_ctx *c)
 {
-	Portal		portal;
 	SPIPlanPtr	plan = SPI_prepare(c->base, 3, param_types);
-	MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "train rows", ALLOCSET_DEFAULT_SIZES);
-	double	   *m2 = palloc0(sizeof(double) * c->d);
-	double	   *ccount = palloc0(sizeof(double) * (c->ncls + 1));
-	double		nstat = 0;
-	Size		budget = (Size) train_memory_budget_kb * 1024;
-	Datum		vals[3] = {c->classes_param, (Datum) 0, Int64GetDatum(0)};
-	char		nulls[3] = {c->classes_param ? ' ' : 'n', 'n', ' '};
+	ParamListInfo params = makeParamList(3);
+	pass_receiver pr;
+	int			rc;
 
 	if (plan == NULL)
 		elog(ERROR, "train: could not prepare the data query");
+	for (int i = 0; i < 3; i++)
+	{
+		params->params[i].ptype = param_types[i];
+		params->params[i].pflags = PARAM_FLAG_CONST;
+	}
+	params->params[0].value = c->classes_param;
+	params->params[0].isnull = c->classes_param == (Datum) 0;
+	params->params[1].isnull = true;
+	params->params[2].value = Int64GetDatum(0);
+	memset(&pr, 0, sizeof(pr));
+	pr.pub.receiveSlot = pass_receive;
+	pr.pub.rStartup = pass_startup;
+	pr.pub.rShutdown = pass_shutdown;
+	pr.pub.rDestroy = pass_destroy;
+	pr.pub.mydest = DestNone;
+	pr.c = c;
+	pr.batch = AllocSetContextCreate(CurrentMemoryContext, "train rows", ALLOCSET_DEFAULT_SIZES);
+	pr.m2 = palloc0(sizeof(double) * c->d);
+	pr.ccount = palloc0(sizeof(double) * (c->ncls + 1));
+	pr.budget = (Size) train_memory_budget_kb * 1024;
 	c->mean = palloc0(sizeof(double) * c->d);
 	c->scale = palloc0(sizeof(double) * c->d);
 	c->rows.d = c->d;
 	c->rows.packed = c->o.mode != MODE_STREAMING;
-	portal = SPI_cursor_open(NULL, plan, vals, nulls, true);
-	for (;;)
 	{
-		MemoryContext old;
+		SPIExecuteOptions opts;
 
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		old = MemoryContextSwitchTo(batch);
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			bool		isnull;
-			Datum		xd = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-			ArrayType  *xa;
-			double	   *x;
-			double		y;
-			int			n;
-			uint8		role;
-			int32		cls;
-			uint64		hash;
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("an array feature is NULL in a training row"),
-						 errhint("Set the \"impute\" option to skip.")));
-			xa = DatumGetArrayTypeP(xd);
-			if (ARR_HASNULL(xa) && array_contains_nulls(xa))
-				null_feature_error(c, xa);
-			x = mm_pg_features(xa, &n, "training row");
-			if (n != c->d)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("a training row has %d features, expected %d", n, c->d)));
-			y = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("label \"%s\" is NULL in a training row", c->label),
-						 errhint("Filter those rows out of the source, or set the \"impute\" option to skip.")));
-			mm_pg_check_finite(y, "label");
-			hash = mm_row_hash(x, (uint32) c->d, y);
-			role = role_of(c, hash);
-			cls = class_index(c, y);
-			if (role == ROLE_TEST)
-				c->n_test++;
-			else
-			{
-				nstat++;
-				for (int j = 0; j < c->d; j++)
-				{
-					double		dm = x[j] - c->mean[j];
-
-					c->mean[j] += dm / nstat;
-					m2[j] += dm * (x[j] - c->mean[j]);
-				}
-				if (role == ROLE_VALID)
-					c->n_valid++;
-				else
-				{
-					c->n_train++;
-					if (c->ncls)
-						ccount[cls]++;
-				}
-			}
-			if (c->rows.packed || role == ROLE_VALID)
-			{
-				MemoryContextSwitchTo(c->cxt);
-				rows_push(&c->rows, x, y, cls, role, hash);
-				MemoryContextSwitchTo(batch);
-			}
-			if (c->rows.packed && c->rows.cap * (sizeof(double) * (c->d + 1) + 5) > budget)
-			{
-				if (c->o.mode == MODE_MEMORY)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("training rows do not fit modelmgr.train_memory_budget (%d kB)", train_memory_budget_kb),
-							 errhint("Raise modelmgr.train_memory_budget, or train with {\"mode\": \"streaming\"}.")));
-				/* keep only the validation rows and stream the epochs */
-				{
-					rowset		keep = {0};
-
-					keep.d = c->d;
-					MemoryContextSwitchTo(c->cxt);
-					for (size_t i = 0; i < c->rows.n; i++)
-						if (c->rows.role[i] == ROLE_VALID)
-							rows_push(&keep, c->rows.X + i * c->d, c->rows.y[i], c->rows.cls[i], ROLE_VALID, c->rows.hash[i]);
-					rows_free(&c->rows);
-					c->rows = keep;
-					MemoryContextSwitchTo(batch);
-				}
-				c->rows.packed = false;
-			}
-		}
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batch);
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
+		memset(&opts, 0, sizeof(opts));
+		opts.params = params;
+		opts.read_only = true;
+		opts.dest = (DestReceiver *) &pr;
+		rc = SPI_execute_plan_extended(plan, &opts);
 	}
-	SPI_cursor_close(portal);
-	MemoryContextDelete(batch);
+	/* rows sent to a DestReceiver count as a utility result */
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		elog(ERROR, "train: data query failed (%d)", rc);
+	MemoryContextDelete(pr.batch);
+	first_pass_finish(c, &pr);
+}
+
+static void
+first_pass_finish(train_ctx *c, pass_receiver *pr)
+{
+	double	   *m2 = pr->m2;
+	double	   *ccount = pr->ccount;
+	double		nstat = pr->nstat;
+
 	c->streaming = !c->rows.packed;
 	if (c->n_train + c->n_valid + c->n_test == 0)
 		ereport(ERROR,
@@ -1682,8 +1773,8 @@ run_lbfgs(train_ctx *c)
 	}
 	lo.memory = 10;
 	lo.max_iter = c->o.has_epochs ? c->o.epochs : 500;
-	lo.gtol = c->o.has_tol ? c->o.tol : 1e-8;
-	lo.ftol = 1e-14;
+	lo.gtol = c->o.has_tol ? c->o.tol : 1e-7;
+	lo.ftol = 1e-12;
 
 	/* a zero model with the classes and scaler, then the solved weights */
 	memset(&sp, 0, sizeof(sp));
