@@ -1,10 +1,11 @@
 -- Every modelmgr aggregate (enumerated from the catalog: full, _partial and _merge forms) runs
 -- as a Partial Aggregate in parallel workers under a forced parallel plan and gives the serial
--- result: to 1e-10 (relative) for least squares, 1e-12 for metrics, describe and corr_matrix,
--- and within SGD_TOL for an SGD pass (see docs/scaling.md: a parallel pass averages the
+-- result: to 1e-10 (relative) for least squares, 1e-12 for metrics, describe, corr_matrix and
+-- the drift aggregates (model_with_baseline, drift_psi), and within sgd_tol for an SGD pass (see docs/scaling.md: a parallel pass averages the
 -- workers' models, weighted by rows seen; merging the same states is exact).
 -- Each parallel result is computed by the very statement whose EXPLAIN ANALYZE is checked
 -- (a top-level CREATE TABLE AS run by EXPLAIN), so nothing parallel-unsafe surrounds it.
+-- A new aggregate without a test case here fails 'every aggregate has a test case'.
 BEGIN;
 SELECT plan(3 + 2 * (SELECT count(*)::int FROM pg_aggregate a JOIN pg_depend d ON d.classid = 'pg_proc'::regclass
     AND d.objid = a.aggfnoid AND d.deptype = 'e' JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'modelmgr'));
@@ -41,6 +42,16 @@ UPDATE sgd_start SET m = (SELECT modelmgr.sgd_epoch(sgd_start.m, x, c01) FROM pa
 UPDATE sgd_start SET m = (SELECT modelmgr.sgd_epoch(sgd_start.m, x, c01) FROM par_all);
 UPDATE sgd_start SET m = (SELECT modelmgr.sgd_epoch(sgd_start.m, x, c01) FROM par_all);
 
+-- a least-squares model, and the same model with a drift baseline (when the monitoring
+-- aggregates are installed), for the aggregates that take a model
+CREATE TEMP TABLE lr_model AS SELECT modelmgr.linreg_fit(x, y) AS m, NULL::bytea AS mb FROM par_all;
+DO $$
+BEGIN
+    IF to_regprocedure('modelmgr.model_with_baseline(bytea, float8[])') IS NOT NULL THEN
+        EXECUTE 'UPDATE lr_model SET mb = (SELECT modelmgr.model_with_baseline(lr_model.m, x) FROM par_small)';
+    END IF;
+END $$;
+
 -- the tolerance for a parallel SGD pass against the serial pass: the model's accuracy and mean
 -- log loss on the data within 0.02 (observed: up to 0.008); everything else model_info reports (shape, classes, scaler,
 -- rows, samples seen) identical. Coefficients are not compared: an SGD pass over noisy data
@@ -66,6 +77,10 @@ SELECT CASE
     WHEN base = 'linreg_fit' AND sig = 'double precision[], double precision, jsonb' THEN 'x, y, ''{"l2": 0.5}''::jsonb'
     WHEN base = 'sgd_epoch' AND sig = 'bytea, double precision[], double precision'
         THEN (SELECT quote_literal(m::text) FROM sgd_start) || '::bytea, x, c01'
+    WHEN base = 'model_with_baseline' AND sig = 'bytea, double precision[]'
+        THEN (SELECT quote_literal(m::text) FROM lr_model) || '::bytea, x'
+    WHEN base = 'drift_psi' AND sig = 'bytea, double precision[]'
+        THEN (SELECT quote_literal(mb::text) FROM lr_model) || '::bytea, x'
     WHEN base = 'describe' AND sig = 'double precision[]' THEN 'x'
     WHEN base = 'describe' AND sig = 'double precision[], text[]' THEN 'x, ARRAY[''a'', ''b'', ''c'', ''d'']'
     WHEN base = 'corr_matrix' AND sig = 'double precision[]' THEN 'x'
@@ -83,7 +98,9 @@ END $$;
 
 CREATE TEMP TABLE cases AS
 SELECT a.*,
-       CASE WHEN a.base = 'describe' THEN 'par_small' ELSE 'par_all' END AS src,
+       -- describe: exact quartiles up to 256 values; model_with_baseline: the sample does not
+       -- depend on the plan up to 20,000 rows
+       CASE WHEN a.base IN ('describe', 'model_with_baseline') THEN 'par_small' ELSE 'par_all' END AS src,
        CASE WHEN a.kind = 'merge' THEN (SELECT pg_temp.args_for(p.base, p.sig) FROM aggs p
                                         WHERE p.name = a.base || '_partial' ORDER BY p.oid LIMIT 1)
             ELSE pg_temp.args_for(a.base, a.sig) END AS args,
@@ -140,6 +157,10 @@ BEGIN
         EXECUTE format('SELECT v FROM %I', tbl) INTO b;
     END IF;
     v := modelmgr.model_info(b) - 'checksum' - 'size_bytes';   -- size: the meta's float text varies in length
+    IF v->>'has_baseline' = 'true' THEN
+        EXECUTE 'SELECT modelmgr.baseline_info($1)' INTO t USING b;
+        v := v || jsonb_build_object('baseline', t::jsonb);
+    END IF;
     IF base = 'sgd_epoch' AND kind <> 'merge' THEN
         -- an SGD pass: the same shape, counts and scaler; quality on the data instead of coefficients
         SELECT jsonb_build_object('info', v - 'coefficients' - 'intercept' #- '{training,epoch_loss}',
