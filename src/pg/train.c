@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 
+#include "mm_drift.h"
 #include "mm_lbfgs.h"
 #include "mm_linreg.h"
 #include "mm_pg.h"
@@ -43,6 +44,8 @@ static int	train_progress_every = 1;
 #define SALT_TEST 0x7465737400000000ULL
 #define SALT_VALID 0x76616c6900000000ULL
 #define SALT_SHUFFLE 0x7368756600000000ULL
+#define SALT_BASELINE 0x6261736500000000ULL
+#define BASELINE_SAMPLE 20000
 
 typedef enum
 {
@@ -701,6 +704,71 @@ epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count)
 	return ord;
 }
 
+/*
+ * The drift baseline's sample: the BASELINE_SAMPLE training rows with the smallest keys under a
+ * fixed seed. Chosen by content, so it is the same whatever the scan order or the mode.
+ */
+typedef struct sampler
+{
+	uint32		d;
+	size_t		n,
+				cap;
+	uint64	   *keys;
+	double	   *X;
+	uint64		limit;			/* rows with a larger key can no longer be in the sample */
+} sampler;
+
+static void
+sampler_compact(sampler *s, size_t keep)
+{
+	uint32	   *idx;
+	uint64	   *tk;
+	uint32	   *ti;
+	double	   *X;
+
+	if (s->n == 0)
+		return;
+	idx = palloc(sizeof(uint32) * s->n);
+	tk = palloc(sizeof(uint64) * s->n);
+	ti = palloc(sizeof(uint32) * s->n);
+	X = palloc_extended(sizeof(double) * s->cap * s->d, MCXT_ALLOC_HUGE);
+	for (size_t i = 0; i < s->n; i++)
+		idx[i] = (uint32) i;
+	mm_sort_by_key(s->keys, idx, s->n, tk, ti);
+	if (keep > s->n)
+		keep = s->n;
+	for (size_t i = 0; i < keep; i++)
+		memcpy(X + i * s->d, s->X + (size_t) idx[i] * s->d, sizeof(double) * s->d);
+	pfree(s->X);
+	s->X = X;
+	s->n = keep;
+	if (keep == BASELINE_SAMPLE)
+		s->limit = s->keys[keep - 1];
+	pfree(idx);
+	pfree(tk);
+	pfree(ti);
+}
+
+static void
+sampler_add(sampler *s, uint64 hash, const double *x)
+{
+	uint64		key = mm_row_key(hash, SALT_BASELINE);
+
+	if (s->cap == 0)
+	{
+		s->cap = 2 * BASELINE_SAMPLE;
+		s->keys = palloc(sizeof(uint64) * s->cap);
+		s->X = palloc_extended(sizeof(double) * s->cap * s->d, MCXT_ALLOC_HUGE);
+		s->limit = UINT64_MAX;
+	}
+	if (key > s->limit)
+		return;
+	s->keys[s->n] = key;
+	memcpy(s->X + s->n * s->d, x, sizeof(double) * s->d);
+	if (++s->n == s->cap)
+		sampler_compact(s, BASELINE_SAMPLE);
+}
+
 /* ---- the driver ---- */
 
 typedef struct train_ctx
@@ -724,6 +792,7 @@ typedef struct train_ctx
 	char	   *train_where;	/* filter that keeps training rows of base */
 	char	   *test_where;
 	rowset		rows;
+	sampler		sample;
 	double		n_train,
 				n_valid,
 				n_test;
@@ -1225,9 +1294,13 @@ first_pass_row(pass_receiver *pr, ArrayType *xa, double y)
 			c->n_valid++;
 		else
 		{
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
 			c->n_train++;
 			if (c->ncls)
 				pr->ccount[cls]++;
+			sampler_add(&c->sample, hash, x);
+			MemoryContextSwitchTo(old);
 		}
 	}
 	if (c->rows.packed || role == ROLE_VALID)
@@ -1327,6 +1400,7 @@ first_pass(train_ctx *c)
 	c->scale = palloc0(sizeof(double) * c->d);
 	c->rows.d = c->d;
 	c->rows.packed = c->o.mode != MODE_STREAMING;
+	c->sample.d = (uint32) c->d;
 	{
 		SPIExecuteOptions opts;
 
@@ -1904,6 +1978,24 @@ attach_inputs(train_ctx *c, mm_model *m)
 	m->inputs_len = size;
 }
 
+/* The drift baseline of the training rows (their deterministic sample), for drift(). */
+static void
+attach_baseline(train_ctx *c, mm_model *m)
+{
+	mm_err		err = {0};
+	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
+	uint8	   *bl;
+	size_t		bllen;
+
+	sampler_compact(&c->sample, BASELINE_SAMPLE);
+	if (c->sample.n == 0)
+		return;
+	if (mm_baseline_build(c->sample.X, c->sample.n, (uint32) c->d, MM_BASELINE_DEFAULT_BINS, &a, &bl, &bllen, &err) != MM_OK)
+		mm_pg_raise(&err);
+	m->baseline = bl;
+	m->baseline_len = bllen;
+}
+
 static char *
 json_str(const char *s)
 {
@@ -2006,6 +2098,7 @@ mm_train(PG_FUNCTION_ARGS)
 	mm_sgd_strip(m);
 	m->feature_names = c.fnames;
 	attach_inputs(&c, m);
+	attach_baseline(&c, m);
 	metrics = c.o.test_fraction > 0 ? test_metrics(&c, m, &score) : pstrdup("{}");
 	INSTR_TIME_SET_CURRENT(end);
 	INSTR_TIME_SUBTRACT(end, start);
