@@ -8,6 +8,7 @@
 #include "access/detoast.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -323,4 +324,75 @@ mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s support functions can only be called by an aggregate", fname)));
 	return aggcxt;
+}
+
+#define MM_MAX_OUTPUTS_STACK 64
+
+const double *
+mm_pg_model_input(const mm_model *m, ArrayType *xa)
+{
+	int			n;
+
+	if (unlikely(ARR_NDIM(xa) != 1 || ARR_ELEMTYPE(xa) != FLOAT8OID ||
+				 (ARR_HASNULL(xa) && array_contains_nulls(xa))))
+		(void) mm_pg_features(xa, &n, "feature array");		/* raises the right error */
+	n = ARR_DIMS(xa)[0];
+	if (unlikely((uint32) n != m->n_features))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array has %d elements, but the model expects %u", n, m->n_features)));
+	return (const double *) ARR_DATA_PTR(xa);
+}
+
+Datum
+mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind, ArrayType *xa)
+{
+	double		scores[MM_MAX_OUTPUTS_STACK];
+	double		proba[MM_MAX_OUTPUTS_STACK];
+	Datum		elems[MM_MAX_OUTPUTS_STACK];
+
+	if (unlikely(m->n_outputs > MM_MAX_OUTPUTS_STACK))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("models with more than %d classes are not supported for prediction", MM_MAX_OUTPUTS_STACK)));
+	mm_model_scores(m, x, scores);
+	for (uint32 k = 0; k < m->n_outputs; k++)
+		if (unlikely(isinf(scores[k]) || isnan(scores[k])))
+		{
+			int			n;
+
+			if (xa)
+				(void) mm_pg_features(xa, &n, "feature array");	/* names the non-finite element */
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("prediction is not finite"),
+					 errdetail("The features are too large for this model's weights.")));
+		}
+	switch (kind)
+	{
+		case MM_PRED_VALUE:
+			if (m->algorithm == MM_ALG_LINREG)
+				return Float8GetDatum(scores[0]);
+			if (m->flags & MM_FLAG_TEXT_LABELS)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("model has text class labels, so predict() cannot return a number"),
+						 errhint("Use predict_label() for the class name.")));
+			return Float8GetDatum(m->class_values[mm_model_class_index(m, scores)]);
+		case MM_PRED_LABEL:
+			if (m->algorithm == MM_ALG_LINREG)
+				return PointerGetDatum(cstring_to_text(float8out_internal(scores[0])));
+			return PointerGetDatum(cstring_to_text(m->class_names[mm_model_class_index(m, scores)]));
+		case MM_PRED_PROBA:
+			if (m->algorithm == MM_ALG_LINREG)
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("predict_proba() needs a classifier, but this is a regression model")));
+			mm_model_proba(m, scores, proba);
+			for (uint32 k = 0; k < m->n_classes; k++)
+				elems[k] = Float8GetDatum(proba[k]);
+			return PointerGetDatum(construct_array(elems, (int) m->n_classes, FLOAT8OID, sizeof(float8),
+												   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	pg_unreachable();
 }

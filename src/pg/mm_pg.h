@@ -64,6 +64,24 @@ extern bytea *mm_pg_copy_state(bytea *src, MemoryContext cxt);
 /* The aggregate memory context, or ERROR when not called as an aggregate. */
 extern MemoryContext mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname);
 
+/* What a prediction returns. */
+typedef enum mm_pred_kind
+{
+	MM_PRED_VALUE,				/* float8: value or numeric class label */
+	MM_PRED_LABEL,				/* text: class name or value */
+	MM_PRED_PROBA				/* float8[]: class probabilities */
+} mm_pred_kind;
+
+/*
+ * The feature vector of a float8[] argument for model m: one dimension, no NULLs, the model's
+ * length. Finiteness is not checked here: mm_pg_predict checks the scores instead (a NaN or
+ * infinite input always makes a score non-finite) and only then names the bad element.
+ */
+extern const double *mm_pg_model_input(const mm_model *m, ArrayType *xa);
+
+/* Scores x with m and returns the prediction; xa (or NULL) is the array x came from. */
+extern Datum mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind, ArrayType *xa);
+
 /* GUCs of train(), defined from _PG_init. */
 extern void mm_train_define_gucs(void);
 

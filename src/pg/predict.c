@@ -15,33 +15,13 @@
 
 #include "mm_pg.h"
 
-#define MM_MAX_OUTPUTS_STACK 64
-
-static inline const double *
-check_input(const mm_model *m, ArrayType *xa)
-{
-	int			n;
-	const double *x = mm_pg_features(xa, &n, "feature array");
-
-	if (unlikely((uint32) n != m->n_features))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature array has %d elements, but the model expects %u", n, m->n_features)));
-	return x;
-}
-
-static inline void
-scores_for(FunctionCallInfo fcinfo, mm_model **mp, double *scores)
+static inline Datum
+predict_bytea(FunctionCallInfo fcinfo, mm_pred_kind kind)
 {
 	mm_model   *m = mm_pg_cached_model(fcinfo, 0);
 	ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(1);
 
-	if (m->n_outputs > MM_MAX_OUTPUTS_STACK)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("models with more than %d classes are not supported for prediction", MM_MAX_OUTPUTS_STACK)));
-	mm_model_scores(m, check_input(m, xa), scores);
-	*mp = m;
+	return mm_pg_predict(m, mm_pg_model_input(m, xa), kind, xa);
 }
 
 /* Predicts a value (regression) or the numeric class label (classification). */
@@ -49,20 +29,7 @@ PG_FUNCTION_INFO_V1(mm_predict);
 Datum
 mm_predict(PG_FUNCTION_ARGS)
 {
-	double		scores[MM_MAX_OUTPUTS_STACK];
-	mm_model   *m;
-	uint32		k;
-
-	scores_for(fcinfo, &m, scores);
-	if (m->algorithm == MM_ALG_LINREG)
-		PG_RETURN_FLOAT8(scores[0]);
-	k = mm_model_class_index(m, scores);
-	if (m->flags & MM_FLAG_TEXT_LABELS)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("model has text class labels, so predict() cannot return a number"),
-				 errhint("Use predict_label() for the class name.")));
-	PG_RETURN_FLOAT8(m->class_values[k]);
+	return predict_bytea(fcinfo, MM_PRED_VALUE);
 }
 
 /* Predicts the class name (classifiers) or the value as text (regression). */
@@ -70,13 +37,7 @@ PG_FUNCTION_INFO_V1(mm_predict_label);
 Datum
 mm_predict_label(PG_FUNCTION_ARGS)
 {
-	double		scores[MM_MAX_OUTPUTS_STACK];
-	mm_model   *m;
-
-	scores_for(fcinfo, &m, scores);
-	if (m->algorithm == MM_ALG_LINREG)
-		PG_RETURN_TEXT_P(cstring_to_text(float8out_internal(scores[0])));
-	PG_RETURN_TEXT_P(cstring_to_text(m->class_names[mm_model_class_index(m, scores)]));
+	return predict_bytea(fcinfo, MM_PRED_LABEL);
 }
 
 /* Class probabilities in the model's class order. */
@@ -84,23 +45,9 @@ PG_FUNCTION_INFO_V1(mm_predict_proba);
 Datum
 mm_predict_proba(PG_FUNCTION_ARGS)
 {
-	double		scores[MM_MAX_OUTPUTS_STACK];
-	double		proba[MM_MAX_OUTPUTS_STACK];
-	Datum		elems[MM_MAX_OUTPUTS_STACK];
-	mm_model   *m;
-
-	scores_for(fcinfo, &m, scores);
-	if (m->algorithm == MM_ALG_LINREG)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("predict_proba() needs a classifier, but this is a regression model")));
-	mm_model_proba(m, scores, proba);
-	for (uint32 k = 0; k < m->n_classes; k++)
-		elems[k] = Float8GetDatum(proba[k]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, (int) m->n_classes, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return predict_bytea(fcinfo, MM_PRED_PROBA);
 }
 
-/* Shortest text that reads back as exactly v, whatever extra_float_digits says. */
 static void
 append_double(StringInfo s, double v)
 {

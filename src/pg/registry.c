@@ -37,6 +37,8 @@ typedef struct row_map
 	AttrNumber *attnums;		/* per model feature, or per input with preprocessing */
 	Oid		   *basetypes;		/* per model feature, or per input */
 	Oid		   *elemtypes;		/* per input: element type of an array input */
+	Datum	   *values;			/* one deformed row */
+	bool	   *isnull;
 } row_map;
 
 typedef struct name_cache
@@ -48,6 +50,7 @@ typedef struct name_cache
 	LocalTransactionId lxid;
 	CommandId	cid;
 	char	   *name;			/* in fn_mcxt's child cxt_name */
+	Size		name_len;
 	MemoryContext cxt_name;
 	/* the deployed version */
 	int32		version;
@@ -211,10 +214,16 @@ static name_cache *
 resolve(FunctionCallInfo fcinfo, text *name_t)
 {
 	name_cache *c = (name_cache *) fcinfo->flinfo->fn_extra;
-	char	   *name = text_to_cstring(name_t);
+	char	   *name;
 	TimestampTz ts = GetCurrentStatementStartTimestamp();
 	LocalTransactionId lxid = MyProc->lxid;
 	CommandId	cid = GetCurrentCommandId(false);
+
+	/* the per-row path: same statement, same name, compared in place without a copy */
+	if (c && c->valid && c->stmt_start == ts && c->lxid == lxid && c->cid == cid &&
+		VARSIZE_ANY_EXHDR(name_t) == c->name_len && memcmp(VARDATA_ANY(name_t), c->name, c->name_len) == 0)
+		return c;
+	name = text_to_cstring(name_t);
 
 	if (c == NULL)
 	{
@@ -234,6 +243,7 @@ resolve(FunctionCallInfo fcinfo, text *name_t)
 		c->model = NULL;		/* another model: never reuse the decoded one */
 		MemoryContextReset(c->cxt_name);
 		c->name = MemoryContextStrdup(c->cxt_name, name);
+		c->name_len = strlen(name);
 	}
 	load_deployed(fcinfo, c, name);
 	c->stmt_start = ts;
@@ -242,29 +252,6 @@ resolve(FunctionCallInfo fcinfo, text *name_t)
 	c->valid = true;
 	pfree(name);
 	return c;
-}
-
-static inline void
-check_outputs(const mm_model *m)
-{
-	if (m->n_outputs > MM_MAX_OUTPUTS_STACK || m->n_classes > MM_MAX_OUTPUTS_STACK)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("models with more than %d classes are not supported for prediction", MM_MAX_OUTPUTS_STACK)));
-}
-
-/* Features from a float8[] argument, checked against the model. */
-static const double *
-array_features(const mm_model *m, ArrayType *xa)
-{
-	int			n;
-	const double *x = mm_pg_features(xa, &n, "feature array");
-
-	if (unlikely((uint32) n != m->n_features))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature array has %d elements, but the model expects %u", n, m->n_features)));
-	return x;
 }
 
 static bool
@@ -356,6 +343,8 @@ build_input_map(name_cache *c, Oid type_id, int32 typmod)
 		map->attnums[j] = (AttrNumber) (i + 1);
 	}
 	map->tupdesc = td;
+	map->values = MemoryContextAlloc(c->cxt, sizeof(Datum) * (td->natts + 1));
+	map->isnull = MemoryContextAlloc(c->cxt, sizeof(bool) * (td->natts + 1));
 	map->type_id = type_id;
 	map->typmod = typmod;
 }
@@ -407,6 +396,8 @@ build_row_map(name_cache *c, Oid type_id, int32 typmod)
 		map->attnums[j] = (AttrNumber) (i + 1);
 	}
 	map->tupdesc = td;
+	map->values = MemoryContextAlloc(c->cxt, sizeof(Datum) * (td->natts + 1));
+	map->isnull = MemoryContextAlloc(c->cxt, sizeof(bool) * (td->natts + 1));
 	map->type_id = type_id;
 	map->typmod = typmod;
 }
@@ -474,7 +465,7 @@ category_features(const mm_input *in, Datum d, bool isnull, Oid type, double *x)
 
 /* Replays the model's preprocessing on a row: numbers (with imputation), one-hot blocks, arrays. */
 static const double *
-input_features(name_cache *c, HeapTuple tuple)
+input_features(name_cache *c)
 {
 	const mm_prep *p = c->prep;
 	row_map    *map = &c->map;
@@ -483,8 +474,8 @@ input_features(name_cache *c, HeapTuple tuple)
 	for (uint32 j = 0; j < p->ninputs; j++)
 	{
 		const mm_input *in = &p->in[j];
-		bool		isnull;
-		Datum		d = heap_getattr(tuple, map->attnums[j], map->tupdesc, &isnull);
+		bool		isnull = map->isnull[map->attnums[j] - 1];
+		Datum		d = map->values[map->attnums[j] - 1];
 
 		if (in->kind == MM_IN_CATEGORY)
 			category_features(in, d, isnull, map->basetypes[j], x);
@@ -576,12 +567,14 @@ row_features(name_cache *c, HeapTupleHeader rec)
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
+	/* one pass over the row; per-column heap_getattr would walk it again for every feature */
+	heap_deform_tuple(&tuple, map->tupdesc, map->values, map->isnull);
 	if (c->prep)
-		return input_features(c, &tuple);
+		return input_features(c);
 	for (uint32 j = 0; j < c->model->n_features; j++)
 	{
-		bool		isnull;
-		Datum		d = heap_getattr(&tuple, map->attnums[j], map->tupdesc, &isnull);
+		bool		isnull = map->isnull[map->attnums[j] - 1];
+		Datum		d = map->values[map->attnums[j] - 1];
 		double		v;
 
 		if (isnull)
@@ -600,66 +593,21 @@ row_features(name_cache *c, HeapTupleHeader rec)
 	return c->x;
 }
 
-typedef enum pred_kind
-{
-	PRED_VALUE,
-	PRED_LABEL,
-	PRED_PROBA
-} pred_kind;
-
 static Datum
-predict_from(const mm_model *m, const double *x, pred_kind kind)
+predict_array(FunctionCallInfo fcinfo, mm_pred_kind kind)
 {
-	double		scores[MM_MAX_OUTPUTS_STACK];
-	double		proba[MM_MAX_OUTPUTS_STACK];
-	Datum		elems[MM_MAX_OUTPUTS_STACK];
-	uint32		k;
+	name_cache *c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
+	ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(1);
 
-	check_outputs(m);
-	mm_model_scores(m, x, scores);
-	switch (kind)
-	{
-		case PRED_VALUE:
-			if (m->algorithm == MM_ALG_LINREG)
-				return Float8GetDatum(scores[0]);
-			if (m->flags & MM_FLAG_TEXT_LABELS)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("model has text class labels, so predict() cannot return a number"),
-						 errhint("Use predict_label() for the class name.")));
-			return Float8GetDatum(m->class_values[mm_model_class_index(m, scores)]);
-		case PRED_LABEL:
-			if (m->algorithm == MM_ALG_LINREG)
-				return PointerGetDatum(cstring_to_text(float8out_internal(scores[0])));
-			return PointerGetDatum(cstring_to_text(m->class_names[mm_model_class_index(m, scores)]));
-		case PRED_PROBA:
-			if (m->algorithm == MM_ALG_LINREG)
-				ereport(ERROR,
-						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						 errmsg("predict_proba() needs a classifier, but this is a regression model")));
-			mm_model_proba(m, scores, proba);
-			for (k = 0; k < m->n_classes; k++)
-				elems[k] = Float8GetDatum(proba[k]);
-			return PointerGetDatum(construct_array(elems, (int) m->n_classes, FLOAT8OID, sizeof(float8),
-												   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	}
-	pg_unreachable();
+	return mm_pg_predict(c->model, mm_pg_model_input(c->model, xa), kind, xa);
 }
 
 static Datum
-predict_array(FunctionCallInfo fcinfo, pred_kind kind)
+predict_row(FunctionCallInfo fcinfo, mm_pred_kind kind)
 {
 	name_cache *c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
 
-	return predict_from(c->model, array_features(c->model, PG_GETARG_ARRAYTYPE_P(1)), kind);
-}
-
-static Datum
-predict_row(FunctionCallInfo fcinfo, pred_kind kind)
-{
-	name_cache *c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
-
-	return predict_from(c->model, row_features(c, PG_GETARG_HEAPTUPLEHEADER(1)), kind);
+	return mm_pg_predict(c->model, row_features(c, PG_GETARG_HEAPTUPLEHEADER(1)), kind, NULL);
 }
 
 /* Predicts with the deployed version of a named model from a feature array. */
@@ -667,7 +615,7 @@ PG_FUNCTION_INFO_V1(mm_predict_by_name);
 Datum
 mm_predict_by_name(PG_FUNCTION_ARGS)
 {
-	return predict_array(fcinfo, PRED_VALUE);
+	return predict_array(fcinfo, MM_PRED_VALUE);
 }
 
 /* Class name (or value as text) from the deployed version of a named model. */
@@ -675,7 +623,7 @@ PG_FUNCTION_INFO_V1(mm_predict_label_by_name);
 Datum
 mm_predict_label_by_name(PG_FUNCTION_ARGS)
 {
-	return predict_array(fcinfo, PRED_LABEL);
+	return predict_array(fcinfo, MM_PRED_LABEL);
 }
 
 /* Class probabilities from the deployed version of a named model. */
@@ -683,7 +631,7 @@ PG_FUNCTION_INFO_V1(mm_predict_proba_by_name);
 Datum
 mm_predict_proba_by_name(PG_FUNCTION_ARGS)
 {
-	return predict_array(fcinfo, PRED_PROBA);
+	return predict_array(fcinfo, MM_PRED_PROBA);
 }
 
 /* Predicts with the deployed version of a named model, features taken from a row by name. */
@@ -691,7 +639,7 @@ PG_FUNCTION_INFO_V1(mm_predict_row);
 Datum
 mm_predict_row(PG_FUNCTION_ARGS)
 {
-	return predict_row(fcinfo, PRED_VALUE);
+	return predict_row(fcinfo, MM_PRED_VALUE);
 }
 
 /* Class name from the deployed version of a named model, features taken from a row. */
@@ -699,7 +647,7 @@ PG_FUNCTION_INFO_V1(mm_predict_label_row);
 Datum
 mm_predict_label_row(PG_FUNCTION_ARGS)
 {
-	return predict_row(fcinfo, PRED_LABEL);
+	return predict_row(fcinfo, MM_PRED_LABEL);
 }
 
 /* Class probabilities from the deployed version of a named model, features taken from a row. */
@@ -707,5 +655,5 @@ PG_FUNCTION_INFO_V1(mm_predict_proba_row);
 Datum
 mm_predict_proba_row(PG_FUNCTION_ARGS)
 {
-	return predict_row(fcinfo, PRED_PROBA);
+	return predict_row(fcinfo, MM_PRED_PROBA);
 }

@@ -1,6 +1,6 @@
 -- Bad input to linreg_fit, predict and model_info: a clear ERROR with a fitting SQLSTATE, backend alive.
 BEGIN;
-SELECT plan(30);
+SELECT plan(32);
 
 CREATE TEMP TABLE good AS
 SELECT modelmgr.linreg_fit(x, y) AS m
@@ -54,6 +54,11 @@ SELECT throws_ok($$SELECT modelmgr.model_info(modelmgr.linreg_fit_partial(ARRAY[
 SELECT throws_ok($$SELECT modelmgr.predict(m, ARRAY[1.0, 2.0, 3.0]) FROM good$$, '22000',
     'feature array has 3 elements, but the model expects 2', 'predict with the wrong number of features');
 SELECT throws_ok($$SELECT modelmgr.predict(m, ARRAY[1.0, NULL]) FROM good$$, '22004', NULL, 'predict with a NULL element');
+
+SELECT throws_ok($$SELECT modelmgr.predict(m, ARRAY[1.0, 'NaN']) FROM good$$, '22000',
+    'feature array must contain only finite values', 'predict with a NaN feature');
+SELECT throws_ok($$SELECT modelmgr.predict_label(m, ARRAY['-Infinity', 1.0]) FROM good$$, '22000',
+    'feature array must contain only finite values', 'predict_label with an infinite feature');
 
 -- a checksummed model whose metadata is not JSON (test/scripts/make_bad_meta_model.py)
 SELECT is(modelmgr.predict('\x4d4d444c010001000000000002000000010000000000000002000000000000005a000000584ff9420100000018000000000000000000f03f000000000000004000000000000008c0070000000a0000007b226e6f74206a736f6e'::bytea, ARRAY[1.0, 1.0]), 0::float8, 'predict needs only the coefficients');
