@@ -502,19 +502,6 @@ softplus(double z)
 	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
 }
 
-static inline double
-sigmoid(double z)
-{
-	if (z >= 0)
-		return 1.0 / (1.0 + exp(-z));
-	else
-	{
-		double		e = exp(z);
-
-		return e / (1.0 + e);
-	}
-}
-
 double
 mm_sgd_row_loss(int algorithm, const double *p, uint32_t K, int32_t cls, double y)
 {
@@ -605,10 +592,14 @@ dloss(mm_sgd_view *v, int32_t cls, double y)
 			return loss;
 		case MM_ALG_LOGREG:
 			{
+				/* loss softplus(z) and its derivative sigmoid(z), z = -y p, from one exp */
 				double		yy = cls == 1 ? 1.0 : -1.0;
+				double		z = -yy * p;
+				double		e = exp(-fabs(z));
+				double		sig = z > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 
-				loss = softplus(-yy * p);
-				v->pk[0] = -yy * sigmoid(-yy * p);
+				loss = (z > 0 ? z : 0.0) + log1p(e);
+				v->pk[0] = -yy * sig;
 				return loss;
 			}
 		case MM_ALG_SVM:

@@ -45,18 +45,18 @@ mm_row_key(uint64_t row_hash, uint64_t seed)
 void
 mm_sort_by_key(uint64_t *keys, uint32_t *idx, size_t n, uint64_t *tmpk, uint32_t *tmpi)
 {
-	size_t		count[1 << 11];
+	static size_t count[1 << 14];
 
-	/* 53-bit keys: five passes of 11 bits */
-	for (int pass = 0; pass < 5; pass++)
+	/* 53-bit keys: four passes of 14 bits */
+	for (int pass = 0; pass < 4; pass++)
 	{
-		int			shift = pass * 11;
+		int			shift = pass * 14;
 		size_t		sum = 0;
 
 		memset(count, 0, sizeof(count));
 		for (size_t i = 0; i < n; i++)
-			count[(keys[i] >> shift) & 0x7ff]++;
-		for (size_t b = 0; b < (1 << 11); b++)
+			count[(keys[i] >> shift) & 0x3fff]++;
+		for (size_t b = 0; b < (1 << 14); b++)
 		{
 			size_t		c = count[b];
 
@@ -65,7 +65,7 @@ mm_sort_by_key(uint64_t *keys, uint32_t *idx, size_t n, uint64_t *tmpk, uint32_t
 		}
 		for (size_t i = 0; i < n; i++)
 		{
-			size_t		pos = count[(keys[i] >> shift) & 0x7ff]++;
+			size_t		pos = count[(keys[i] >> shift) & 0x3fff]++;
 
 			tmpk[pos] = keys[i];
 			tmpi[pos] = idx[i];

@@ -1351,7 +1351,8 @@ pass_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("label \"%s\" is NULL in a training row", pr->c->label)));
+				 errmsg("label \"%s\" is NULL in a training row", pr->c->label),
+				 errhint("Filter those rows out of the source, or set the \"impute\" option to skip.")));
 	first_pass_row(pr, DatumGetArrayTypeP(xd), y);
 	MemoryContextSwitchTo(old);
 	if ((++pr->rows & 1023) == 0)
