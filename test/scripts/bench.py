@@ -144,7 +144,9 @@ def cmd_report(a):
     ours = {"train_seconds": sec("train() logreg, memory, to convergence"),
             "test_log_loss": float(a.logloss_memory) if a.logloss_memory else None,
             "streaming_train_seconds": sec("train() logreg, streaming, to convergence"),
-            "streaming_test_log_loss": float(a.logloss_streaming) if a.logloss_streaming else None}
+            "streaming_test_log_loss": float(a.logloss_streaming) if a.logloss_streaming else None,
+            "lbfgs_train_seconds": sec("train() logreg, memory, lbfgs"),
+            "lbfgs_test_log_loss": float(a.logloss_lbfgs) if a.logloss_lbfgs else None}
 
     # targets
     targets = []
@@ -187,6 +189,12 @@ def cmd_report(a):
         target("held-out log loss, ours - sklearn", "<= 0", v, v <= 1e-4)
     else:
         target("held-out log loss, ours - sklearn", "<= 0", None, False)
+    if ours["lbfgs_train_seconds"] and sk.get("total_seconds") and ours["lbfgs_test_log_loss"] is not None \
+            and sk.get("test_log_loss") is not None:
+        v = ours["lbfgs_train_seconds"] / sk["total_seconds"]
+        target("train() lbfgs / (export + sklearn) end to end", "<= 0.5", v, v <= 0.5)
+        v = ours["lbfgs_test_log_loss"] - sk["test_log_loss"]
+        target("held-out log loss, lbfgs - sklearn", "<= 0", v, v <= 1e-6)
 
     # print
     print()
@@ -240,6 +248,9 @@ def cmd_report(a):
         print("in the database: train() %.2f s, held-out log loss %s; streaming train() %s s, held-out log loss %s"
               % (ours["train_seconds"], fnum(ours["test_log_loss"], "%.6f"),
                  fnum(ours["streaming_train_seconds"], "%.2f"), fnum(ours["streaming_test_log_loss"], "%.6f")))
+    if ours.get("lbfgs_train_seconds") is not None:
+        print("in the database, solver lbfgs: train() %.2f s, held-out log loss %s"
+              % (ours["lbfgs_train_seconds"], fnum(ours["lbfgs_test_log_loss"], "%.6f")))
     print()
     print("| target | goal | value | met |")
     print("|---|---|---:|---|")
@@ -271,6 +282,7 @@ def main():
         r.add_argument("--" + k, required=True)
     r.add_argument("--logloss-memory", default="")
     r.add_argument("--logloss-streaming", default="")
+    r.add_argument("--logloss-lbfgs", default="")
     for k in ("rows", "features", "ntrain", "ntest", "reps", "nproc"):
         r.add_argument("--" + k, type=int, required=True)
     r.add_argument("--marginal", type=int, nargs=2, required=True)

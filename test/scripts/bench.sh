@@ -161,6 +161,8 @@ train_sql() { # name options
 }
 timeit "train() logreg, memory, to convergence" serial "$NTRAIN" floor train "$(train_sql bench_lr '{"mode": "memory"}')"
 timeit "train() logreg, streaming, to convergence" serial "$NTRAIN" floor train "$(train_sql bench_lr_stream '{"mode": "streaming"}')"
+# the exact optimum of the objective scikit-learn's LogisticRegression solves (l2 = 1/(C n) = 1e-4)
+timeit "train() logreg, memory, lbfgs" serial "$NTRAIN" floor train "$(train_sql bench_lr_lbfgs '{"mode": "memory", "solver": "lbfgs", "l2": 1e-4}')"
 set -- $MARGINAL_EPOCHS
 E1=$1; E2=$2
 for e in "$E1" "$E2"; do
@@ -174,7 +176,7 @@ if exists train; then
                    row_number() OVER (PARTITION BY name ORDER BY version DESC) AS rn
             FROM modelmgr.models WHERE name LIKE 'bench_lr%') s WHERE rn = 1" >"$TRAIN_FACTS" || FAILED=1
     # held-out log loss of the in-database models (the test rows are id % 5 = 0, never trained on)
-    for name in bench_lr bench_lr_stream; do
+    for name in bench_lr bench_lr_stream bench_lr_lbfgs; do
         q -c "SELECT -avg(label * ln(greatest(least(p, 1 - 1e-15), 1e-15))
                       + (1 - label) * ln(greatest(least(1 - p, 1 - 1e-15), 1e-15))) FROM (
                 SELECT label, (modelmgr.predict_proba((SELECT model FROM modelmgr.models WHERE name = '$name'
@@ -248,6 +250,7 @@ machine_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 "$PY" test/scripts/bench.py report --results "$RES" --memory "$MEM" --sklearn "$SK" --train "$TRAIN_FACTS" \
     --logloss-memory "$(cat "$WORK/logloss_bench_lr" 2>/dev/null)" \
     --logloss-streaming "$(cat "$WORK/logloss_bench_lr_stream" 2>/dev/null)" \
+    --logloss-lbfgs "$(cat "$WORK/logloss_bench_lr_lbfgs" 2>/dev/null)" \
     --rows "$ROWS" --features "$FEATURES" --ntrain "$NTRAIN" --ntest "$NTEST" --reps "$REPS" \
     --marginal "$E1" "$E2" --nproc "$(nproc)" --cpu "$machine_cpu" \
     --pg "$(q -c 'SHOW server_version')" --out "$OUT_JSON" || FAILED=1
