@@ -26,7 +26,7 @@ sigmoid(double z)
 	}
 }
 
-/* scratch: d (standardised row) + K (scores) doubles */
+/* scratch: d (standardised row) + K (scores) + d (inverse scales) doubles */
 double
 mm_glm_objective(const mm_glm_problem *p, const double *w, double *grad, double *scratch)
 {
@@ -34,12 +34,15 @@ mm_glm_objective(const mm_glm_problem *p, const double *w, double *grad, double 
 				K = p->K;
 	size_t		P = (size_t) K * (d + 1);
 	double	   *z = scratch,
-			   *s = scratch + d;
+			   *s = scratch + d,
+			   *inv = scratch + d + K;
 	double		loss = 0,
 				wsum = 0,
 				reg = 0;
 
 	memset(grad, 0, sizeof(double) * P);
+	for (uint32_t j = 0; j < d; j++)
+		inv[j] = p->mean ? 1.0 / p->scale[j] : 1.0;
 	for (size_t i = 0; i < p->n; i++)
 	{
 		const double *x = p->X + i * d;
@@ -51,7 +54,7 @@ mm_glm_objective(const mm_glm_problem *p, const double *w, double *grad, double 
 			cw = p->cw[p->cls[i]];
 		wsum += 1;
 		for (uint32_t j = 0; j < d; j++)
-			z[j] = p->mean ? (x[j] - p->mean[j]) / p->scale[j] : x[j];
+			z[j] = p->mean ? (x[j] - p->mean[j]) * inv[j] : x[j];
 		for (uint32_t k = 0; k < K; k++)
 		{
 			const double *wk = w + (size_t) k * (d + 1);
@@ -161,7 +164,7 @@ mm_lbfgs_fit(const mm_glm_problem *p, double *w, const mm_lbfgs_opts *o, const m
 	double	   *gn = mm_alloc_array(a, P, sizeof(double));
 	double	   *dir = mm_alloc_array(a, P, sizeof(double));
 	double	   *wn = mm_alloc_array(a, P, sizeof(double));
-	double	   *scratch = mm_alloc_array(a, (size_t) p->d + p->K + 1, sizeof(double));
+	double	   *scratch = mm_alloc_array(a, 2 * (size_t) p->d + p->K + 1, sizeof(double));
 	double		f,
 				fn;
 	int			hist = 0,

@@ -801,6 +801,8 @@ typedef struct train_ctx
 			   *cw;
 	bool		streaming;
 	char	   *once_table;		/* streaming, shuffle once: the shuffled copy */
+	uint32	   *once_order;		/* memory, shuffle once: the order of every epoch */
+	uint32		once_count;
 	bool		shuffled;
 	bool		converged;
 	int			epochs_run;
@@ -1513,7 +1515,21 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 	if (mm_sgd_state_init(st, size, m, (const uint8 *) VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), &err) != MM_OK)
 		mm_pg_raise(&err);
 	mm_sgd_map(st, &v);
-	ord = epoch_order(&c->rows, &c->o, epoch, &count);
+	if (c->o.shuffle == SHUFFLE_ONCE)
+	{
+		/* one order for every epoch, kept for the whole run */
+		if (c->once_order == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			c->once_order = epoch_order(&c->rows, &c->o, epoch, &c->once_count);
+			MemoryContextSwitchTo(old);
+		}
+		ord = c->once_order;
+		count = c->once_count;
+	}
+	else
+		ord = epoch_order(&c->rows, &c->o, epoch, &count);
 	c->shuffled = c->o.shuffle != SHUFFLE_NONE;
 	for (uint32 i = 0; i < count; i++)
 	{
@@ -1849,7 +1865,7 @@ run_lbfgs(train_ctx *c)
 	lo.memory = 10;
 	lo.max_iter = c->o.has_epochs ? c->o.epochs : 500;
 	lo.gtol = c->o.has_tol ? c->o.tol : 1e-7;
-	lo.ftol = 1e-12;
+	lo.ftol = 1e-10;
 
 	/* a zero model with the classes and scaler, then the solved weights */
 	memset(&sp, 0, sizeof(sp));
