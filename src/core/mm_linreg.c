@@ -52,19 +52,16 @@ mm_ls_init(uint8_t *st, size_t size, uint32_t d, uint32_t cap, double l2, uint32
 	mm_put_u32(&w, (uint32_t) size);
 }
 
+/* Header fields by direct little-endian loads (the host is little-endian, see mm_core.h). */
 static void
 read_header(const uint8_t *st, mm_ls_view *v)
 {
-	mm_reader	r;
-
-	mm_reader_init(&r, st, MM_LS_HDRSZ);
-	r.pos = 8;
-	v->d = mm_get_u32(&r);
-	v->cap = mm_get_u32(&r);
-	v->nbuf = mm_get_u32(&r);
-	v->flags = mm_get_u32(&r);
-	v->l2 = mm_get_f64(&r);
-	v->n = mm_get_u64(&r);
+	v->d = mm_load_u32(st + 8);
+	v->cap = mm_load_u32(st + 12);
+	v->nbuf = mm_load_u32(st + 16);
+	v->flags = mm_load_u32(st + 20);
+	memcpy(&v->l2, st + 24, 8);
+	memcpy(&v->n, st + 32, 8);
 }
 
 mm_status
@@ -114,14 +111,11 @@ mm_ls_rows(const uint8_t *st)
 	return v.n + v.nbuf;
 }
 
-static void
+static inline void
 write_counts(uint8_t *st, uint32_t nbuf, uint64_t n)
 {
-	mm_writer	w = {st, 16, MM_LS_HDRSZ};
-
-	mm_put_u32(&w, nbuf);
-	w.len = 32;
-	mm_put_u64(&w, n);
+	memcpy(st + 16, &nbuf, 4);
+	memcpy(st + 32, &n, 8);
 }
 
 /*
