@@ -207,6 +207,38 @@ own_state(bytea *st, MemoryContext aggcxt)
 	return mm_pg_copy_state(st, aggcxt);
 }
 
+/*
+ * The mapped view of the state, kept per call site: valid while the state is at the same address
+ * with the same header (the layout depends only on the header), so a row does not re-derive it.
+ */
+typedef struct view_cache
+{
+	const uint8 *st;
+	uint8		hdr[MM_SGD_HDRSZ];
+	mm_sgd_view v;
+} view_cache;
+
+static inline void
+map_cached(FunctionCallInfo fcinfo, uint8 *st, mm_sgd_view *v)
+{
+	view_cache *vc = (view_cache *) fcinfo->flinfo->fn_extra;
+
+	if (vc && vc->st == st && memcmp(vc->hdr, st, MM_SGD_HDRSZ) == 0)
+	{
+		*v = vc->v;
+		return;
+	}
+	mm_sgd_map(st, v);
+	if (vc == NULL)
+	{
+		vc = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(view_cache));
+		fcinfo->flinfo->fn_extra = vc;
+	}
+	vc->st = st;
+	memcpy(vc->hdr, st, MM_SGD_HDRSZ);
+	vc->v = *v;
+}
+
 /* Transition: one SGD step on row (x, y), starting from model `start` on the first row. */
 PG_FUNCTION_INFO_V1(mm_sgd_epoch_sfunc);
 Datum
@@ -258,7 +290,7 @@ mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 	else
 		st = own_state((bytea *) PG_GETARG_POINTER(0), aggcxt);
 
-	mm_sgd_map((uint8 *) VARDATA(st), &v);
+	map_cached(fcinfo, (uint8 *) VARDATA(st), &v);
 	xa = PG_GETARG_ARRAYTYPE_P(2);
 	x = mm_pg_features(xa, &n, "sgd_epoch feature array");
 	if ((uint32) n != v.d)
