@@ -29,14 +29,6 @@ ls_opt(void *arg, const char *key, JsonbValue *v)
 
 /* Returns st when it can be updated in place (4-byte header, aligned payload), else a copy. */
 static bytea *
-own_state(bytea *st, MemoryContext aggcxt)
-{
-	if (VARATT_IS_4B_U(st) && ((uintptr_t) VARDATA(st) + MM_LS_HDRSZ) % sizeof(double) == 0)
-		return st;
-	return mm_pg_copy_state(st, aggcxt);
-}
-
-static bytea *
 new_state(MemoryContext aggcxt, uint32 d, const ls_opts *o)
 {
 	uint32		cap = mm_ls_capacity(d);
@@ -89,7 +81,7 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 		st = new_state(aggcxt, (uint32) n, &o);
 	}
 	else
-		st = own_state((bytea *) PG_GETARG_POINTER(0), aggcxt);
+		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_LS_HDRSZ, aggcxt);
 
 	mm_ls_map((uint8 *) VARDATA(st), &v);
 	if ((uint32) n != v.d)
@@ -108,27 +100,18 @@ PG_FUNCTION_INFO_V1(mm_linreg_fit_combine);
 Datum
 mm_linreg_fit_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "linreg_fit");
 	bytea	   *a,
 			   *b;
+	Datum		result;
 	mm_ls_view	v;
 	mm_err		err = {0};
 
-	if (PG_ARGISNULL(1))
+	if (!mm_pg_combine_begin(fcinfo, "linreg_fit", mm_ls_validate, MM_LS_HDRSZ, &a, &b, &result))
 	{
-		if (PG_ARGISNULL(0))
+		if (result == (Datum) 0)
 			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		PG_RETURN_DATUM(result);
 	}
-	b = PG_GETARG_BYTEA_PP(1);
-	if (mm_ls_validate((const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
-		mm_pg_raise(&err);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_BYTEA_P(mm_pg_copy_state(b, aggcxt));
-	a = PG_GETARG_BYTEA_PP(0);
-	if (mm_ls_validate((const uint8 *) VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a), &err) != MM_OK)
-		mm_pg_raise(&err);
-	a = own_state(a, aggcxt);
 	mm_ls_map((uint8 *) VARDATA(a), &v);
 	if (mm_ls_combine((uint8 *) VARDATA(a), &v, (const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
 		mm_pg_raise(&err);

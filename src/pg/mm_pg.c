@@ -6,10 +6,15 @@
 #include <math.h>
 
 #include "access/detoast.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/memutils.h"
 
 #include "mm_pg.h"
@@ -329,6 +334,41 @@ mm_pg_copy_state(bytea *src, MemoryContext cxt)
 	return dst;
 }
 
+bytea *
+mm_pg_own_state(bytea *st, size_t hdrsz, MemoryContext cxt)
+{
+	if (VARATT_IS_4B_U(st) && ((uintptr_t) VARDATA(st) + hdrsz) % sizeof(double) == 0)
+		return st;
+	return mm_pg_copy_state(st, cxt);
+}
+
+bool
+mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_state_validate_fn validate,
+					size_t hdrsz, bytea **a, bytea **b, Datum *result)
+{
+	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, fname);
+	mm_err		err = {0};
+
+	if (PG_ARGISNULL(1))
+	{
+		*result = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+		return false;
+	}
+	*b = PG_GETARG_BYTEA_PP(1);
+	if (validate((const uint8 *) VARDATA_ANY(*b), VARSIZE_ANY_EXHDR(*b), &err) != MM_OK)
+		mm_pg_raise(&err);
+	if (PG_ARGISNULL(0))
+	{
+		*result = PointerGetDatum(mm_pg_copy_state(*b, aggcxt));
+		return false;
+	}
+	*a = PG_GETARG_BYTEA_PP(0);
+	if (validate((const uint8 *) VARDATA_ANY(*a), VARSIZE_ANY_EXHDR(*a), &err) != MM_OK)
+		mm_pg_raise(&err);
+	*a = mm_pg_own_state(*a, hdrsz, aggcxt);
+	return true;
+}
+
 MemoryContext
 mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname)
 {
@@ -410,4 +450,58 @@ mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind, ArrayType *
 												   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}
 	pg_unreachable();
+}
+
+static bool
+looks_like_query(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
+		s++;
+	return pg_strncasecmp(s, "select", 6) == 0 || pg_strncasecmp(s, "with", 4) == 0 ||
+		pg_strncasecmp(s, "values", 6) == 0 || pg_strncasecmp(s, "table", 5) == 0;
+}
+
+/*
+ * Returns SQL for the source usable as "FROM <src> AS s": a relation name resolved to its OID
+ * and quoted again, or a single SELECT statement in parentheses.
+ */
+char *
+mm_pg_resolve_source(const char *source)
+{
+	if (looks_like_query(source))
+	{
+		List	   *stmts = raw_parser(source, RAW_PARSE_DEFAULT);
+		RawStmt    *rs;
+
+		if (list_length(stmts) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source must be a single query")));
+		rs = linitial_node(RawStmt, stmts);
+		if (!IsA(rs->stmt, SelectStmt) || ((SelectStmt *) rs->stmt)->intoClause != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source query must be a plain SELECT")));
+		return psprintf("(%s)", source);
+	}
+	else
+	{
+		List	   *names = stringToQualifiedNameList(source);
+		RangeVar   *rv = makeRangeVarFromNameList(names);
+		Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
+		char		kind;
+
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("source \"%s\" is not a table, view or query", source),
+					 errhint("Pass a table or view name (optionally schema-qualified) or a SELECT query.")));
+		kind = get_rel_relkind(relid);
+		if (kind != RELKIND_RELATION && kind != RELKIND_VIEW && kind != RELKIND_MATVIEW &&
+			kind != RELKIND_FOREIGN_TABLE && kind != RELKIND_PARTITIONED_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("source \"%s\" is not a table or view", source)));
+		return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	}
 }

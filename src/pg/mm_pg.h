@@ -61,6 +61,20 @@ extern void mm_pg_unknown_option(const char *key, const char *context) pg_attrib
 /* Copies a (possibly short-header or unaligned) bytea state into a fresh 4-byte-header varlena in cxt. */
 extern bytea *mm_pg_copy_state(bytea *src, MemoryContext cxt);
 
+/* st itself when it can be updated in place (4-byte header, payload aligned after hdrsz), else a copy in cxt. */
+extern bytea *mm_pg_own_state(bytea *st, size_t hdrsz, MemoryContext cxt);
+
+/*
+ * The common start of a bytea-state combine function. Handles a NULL on either side (an empty
+ * partial aggregate), validates every incoming state (it may come from another process or node)
+ * and returns false with *result set when there is nothing to merge. Otherwise *a is a state the
+ * caller may update in place and *b the validated second state, and it returns true. A NULL
+ * result is returned as (Datum) 0 (no state is ever at address 0).
+ */
+typedef mm_status (*mm_state_validate_fn) (const uint8_t *st, size_t size, mm_err *err);
+extern bool mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_state_validate_fn validate,
+								size_t hdrsz, bytea **a, bytea **b, Datum *result);
+
 /* The aggregate memory context, or ERROR when not called as an aggregate. */
 extern MemoryContext mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname);
 
@@ -81,6 +95,12 @@ extern const double *mm_pg_model_input(const mm_model *m, ArrayType *xa);
 
 /* Scores x with m and returns the prediction; xa (or NULL) is the array x came from. */
 extern Datum mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind, ArrayType *xa);
+
+/*
+ * SQL for a training or scoring source usable as "FROM <src> AS s": a table or view name resolved
+ * to its relation and quoted again, or a single plain SELECT (parsed first) in parentheses.
+ */
+extern char *mm_pg_resolve_source(const char *source);
 
 /* GUCs of train(), defined from _PG_init. */
 extern void mm_train_define_gucs(void);

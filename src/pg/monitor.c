@@ -734,59 +734,12 @@ mm_baseline_info(PG_FUNCTION_ARGS)
 
 /* ---- sources and feature expressions for evaluate() and drift() ---- */
 
-static bool
-looks_like_query(const char *s)
-{
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
-		s++;
-	return pg_strncasecmp(s, "select", 6) == 0 || pg_strncasecmp(s, "with", 4) == 0 ||
-		pg_strncasecmp(s, "values", 6) == 0 || pg_strncasecmp(s, "table", 5) == 0;
-}
-
 /* SQL for a source usable as "FROM <src> AS s": a relation quoted again, or one SELECT in parentheses. */
 PG_FUNCTION_INFO_V1(mm_source_sql);
 Datum
 mm_source_sql(PG_FUNCTION_ARGS)
 {
-	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	if (looks_like_query(source))
-	{
-		List	   *stmts = raw_parser(source, RAW_PARSE_DEFAULT);
-		RawStmt    *rs;
-
-		if (list_length(stmts) != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("source must be a single query")));
-		rs = linitial_node(RawStmt, stmts);
-		if (!IsA(rs->stmt, SelectStmt) || ((SelectStmt *) rs->stmt)->intoClause != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("source query must be a plain SELECT")));
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("(%s)", source)));
-	}
-	else
-	{
-		List	   *names = stringToQualifiedNameList(source);
-		RangeVar   *rv = makeRangeVarFromNameList(names);
-		Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
-		char		kind;
-
-		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("source \"%s\" is not a table, view or query", source),
-					 errhint("Pass a table or view name (optionally schema-qualified) or a SELECT query.")));
-		kind = get_rel_relkind(relid);
-		if (kind != RELKIND_RELATION && kind != RELKIND_VIEW && kind != RELKIND_MATVIEW &&
-			kind != RELKIND_FOREIGN_TABLE && kind != RELKIND_PARTITIONED_TABLE)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("source \"%s\" is not a table or view", source)));
-		PG_RETURN_TEXT_P(cstring_to_text(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-																	get_rel_name(relid))));
-	}
+	PG_RETURN_TEXT_P(cstring_to_text(mm_pg_resolve_source(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
 }
 
 static bool

@@ -199,14 +199,6 @@ mm_sgd_init(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(mm_pg_encode_model(m));
 }
 
-static bytea *
-own_state(bytea *st, MemoryContext aggcxt)
-{
-	if (VARATT_IS_4B_U(st) && ((uintptr_t) VARDATA(st) + MM_SGD_HDRSZ) % sizeof(double) == 0)
-		return st;
-	return mm_pg_copy_state(st, aggcxt);
-}
-
 /*
  * The mapped view of the state, kept per call site: valid while the state is at the same address
  * with the same header (the layout depends only on the header), so a row does not re-derive it.
@@ -288,7 +280,7 @@ mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 			mm_pg_raise(&err);
 	}
 	else
-		st = own_state((bytea *) PG_GETARG_POINTER(0), aggcxt);
+		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_SGD_HDRSZ, aggcxt);
 
 	map_cached(fcinfo, (uint8 *) VARDATA(st), &v);
 	xa = PG_GETARG_ARRAYTYPE_P(2);
@@ -315,27 +307,18 @@ PG_FUNCTION_INFO_V1(mm_sgd_epoch_combine);
 Datum
 mm_sgd_epoch_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "sgd_epoch");
 	bytea	   *a,
 			   *b;
+	Datum		result;
 	mm_sgd_view v;
 	mm_err		err = {0};
 
-	if (PG_ARGISNULL(1))
+	if (!mm_pg_combine_begin(fcinfo, "sgd_epoch", mm_sgd_validate, MM_SGD_HDRSZ, &a, &b, &result))
 	{
-		if (PG_ARGISNULL(0))
+		if (result == (Datum) 0)
 			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		PG_RETURN_DATUM(result);
 	}
-	b = PG_GETARG_BYTEA_PP(1);
-	if (mm_sgd_validate((const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
-		mm_pg_raise(&err);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_BYTEA_P(mm_pg_copy_state(b, aggcxt));
-	a = PG_GETARG_BYTEA_PP(0);
-	if (mm_sgd_validate((const uint8 *) VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a), &err) != MM_OK)
-		mm_pg_raise(&err);
-	a = own_state(a, aggcxt);
 	mm_sgd_map((uint8 *) VARDATA(a), &v);
 	if (mm_sgd_combine(&v, (const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
 		mm_pg_raise(&err);

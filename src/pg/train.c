@@ -223,60 +223,6 @@ static char *exact_float(double v);
 
 /* ---- the source ---- */
 
-static bool
-looks_like_query(const char *s)
-{
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
-		s++;
-	return pg_strncasecmp(s, "select", 6) == 0 || pg_strncasecmp(s, "with", 4) == 0 ||
-		pg_strncasecmp(s, "values", 6) == 0 || pg_strncasecmp(s, "table", 5) == 0;
-}
-
-/*
- * Returns SQL for the source usable as "FROM <src> AS s": a relation name resolved to its OID
- * and quoted again, or a single SELECT statement in parentheses.
- */
-static char *
-resolve_source(const char *source)
-{
-	if (looks_like_query(source))
-	{
-		List	   *stmts = raw_parser(source, RAW_PARSE_DEFAULT);
-		RawStmt    *rs;
-
-		if (list_length(stmts) != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("source must be a single query")));
-		rs = linitial_node(RawStmt, stmts);
-		if (!IsA(rs->stmt, SelectStmt) || ((SelectStmt *) rs->stmt)->intoClause != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("source query must be a plain SELECT")));
-		return psprintf("(%s)", source);
-	}
-	else
-	{
-		List	   *names = stringToQualifiedNameList(source);
-		RangeVar   *rv = makeRangeVarFromNameList(names);
-		Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
-		char		kind;
-
-		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("source \"%s\" is not a table, view or query", source),
-					 errhint("Pass a table or view name (optionally schema-qualified) or a SELECT query.")));
-		kind = get_rel_relkind(relid);
-		if (kind != RELKIND_RELATION && kind != RELKIND_VIEW && kind != RELKIND_MATVIEW &&
-			kind != RELKIND_FOREIGN_TABLE && kind != RELKIND_PARTITIONED_TABLE)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("source \"%s\" is not a table or view", source)));
-		return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-	}
-}
-
 typedef enum
 {
 	COL_SCALAR, COL_CAT, COL_ARRAY
@@ -2083,7 +2029,7 @@ mm_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("solver normal_equations is for linear_regression")));
-	c.src = resolve_source(c.source);
+	c.src = mm_pg_resolve_source(c.source);
 
 	SPI_connect();
 	c.cxt = CurrentMemoryContext;
