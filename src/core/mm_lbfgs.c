@@ -155,7 +155,8 @@ mm_lbfgs_fit(const mm_glm_problem *p, double *w, const mm_lbfgs_opts *o, const m
 			 mm_lbfgs_cb cb, void *cbarg, int *iters, double *fval, int *converged, mm_err *err)
 {
 	size_t		P = (size_t) p->K * (p->d + 1);
-	int			M = o->memory > 0 ? o->memory : 10;
+	int			M = o->memory > 0 ? o->memory : 1;
+	int			steepest = o->memory <= 0;
 	double	   *S = mm_alloc_array(a, (size_t) M * P, sizeof(double));
 	double	   *Y = mm_alloc_array(a, (size_t) M * P, sizeof(double));
 	double	   *rho = mm_alloc_array(a, (size_t) M, sizeof(double));
@@ -249,7 +250,7 @@ mm_lbfgs_fit(const mm_glm_problem *p, double *w, const mm_lbfgs_opts *o, const m
 				Y[(size_t) j * P + i] = gn[i] - g[i];
 			}
 			sy = dot(S + (size_t) j * P, Y + (size_t) j * P, P);
-			if (sy > 1e-12 * sqrt(dot(S + (size_t) j * P, S + (size_t) j * P, P) * dot(Y + (size_t) j * P, Y + (size_t) j * P, P)))
+			if (!steepest && sy > 1e-12 * sqrt(dot(S + (size_t) j * P, S + (size_t) j * P, P) * dot(Y + (size_t) j * P, Y + (size_t) j * P, P)))
 			{
 				rho[j] = 1.0 / sy;
 				head = (head + 1) % M;

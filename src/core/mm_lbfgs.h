@@ -28,7 +28,7 @@ typedef struct mm_glm_problem
 
 typedef struct mm_lbfgs_opts
 {
-	int			memory;			/* history pairs, e.g. 10 */
+	int			memory;			/* history pairs, e.g. 10; 0: plain gradient descent */
 	int			max_iter;
 	double		gtol;			/* stop when max |gradient| <= gtol */
 	double		ftol;			/* or when the objective changes by less than ftol (relative) */

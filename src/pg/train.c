@@ -134,7 +134,7 @@ static void
 train_opt(void *arg, const char *key, JsonbValue *v)
 {
 	train_opts *o = (train_opts *) arg;
-	static const char *const solvers[] = {"sgd", "normal_equations", "lbfgs", NULL};
+	static const char *const solvers[] = {"sgd", "normal_equations", "lbfgs", "gd", NULL};
 	static const char *const shuffles[] = {"none", "once", "always", NULL};
 	static const char *const imputes[] = {"error", "skip", "mean", "median", "zero", NULL};
 	static const char *const modes[] = {"auto", "memory", "streaming", NULL};
@@ -1779,17 +1779,17 @@ run_lbfgs(train_ctx *c)
 	if (c->algorithm == MM_ALG_SVM)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("solver lbfgs needs a smooth loss, and svm's hinge loss is not"),
+				 errmsg("solver %s needs a smooth loss, and svm's hinge loss is not", c->o.solver),
 				 errhint("Use {\"solver\": \"sgd\"} for svm.")));
 	if (c->o.l1 > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("solver lbfgs does not support l1"),
+				 errmsg("solver %s does not support l1", c->o.solver),
 				 errhint("Use {\"solver\": \"sgd\"} for L1 regularisation.")));
 	if (c->streaming)
 		ereport(ERROR,
 				(errcode(c->o.mode == MODE_STREAMING ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("solver lbfgs needs the training rows in memory"),
+				 errmsg("solver %s needs the training rows in memory", c->o.solver),
 				 errhint("Raise modelmgr.train_memory_budget, or use {\"solver\": \"sgd\"} to stream.")));
 	memset(&p, 0, sizeof(p));
 	p.algorithm = c->algorithm;
@@ -1808,8 +1808,9 @@ run_lbfgs(train_ctx *c)
 		p.mean = c->mean;
 		p.scale = c->scale;
 	}
-	lo.memory = 10;
-	lo.max_iter = c->o.has_epochs ? c->o.epochs : 500;
+	/* gd: the same full-batch objective, steepest descent with a backtracking line search */
+	lo.memory = strcmp(c->o.solver, "gd") == 0 ? 0 : 10;
+	lo.max_iter = c->o.has_epochs ? c->o.epochs : (lo.memory ? 500 : 1000);
 	lo.gtol = c->o.has_tol ? c->o.tol : 1e-7;
 	lo.ftol = 1e-10;
 
@@ -2051,7 +2052,7 @@ mm_train(PG_FUNCTION_ARGS)
 
 	if (strcmp(c.o.solver, "normal_equations") == 0)
 		model = run_normal_equations(&c);
-	else if (strcmp(c.o.solver, "lbfgs") == 0)
+	else if (strcmp(c.o.solver, "lbfgs") == 0 || strcmp(c.o.solver, "gd") == 0)
 		model = run_lbfgs(&c);
 	else
 		model = run_sgd(&c);

@@ -1,7 +1,7 @@
 -- train() against scikit-learn references (test/data/reference_results.json; optimum objective from
 -- test/scripts/reference_train.py).
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 SET LOCAL modelmgr.progress_every = 0;
 SET LOCAL client_min_messages = warning;
 
@@ -55,6 +55,10 @@ SELECT cmp_ok(abs(pg_temp.objective(model, 1.0 / 455) / 0.06772838293405054 - 1)
     'lbfgs reaches the LogisticRegression(C=1) optimum to 1e-8') FROM lb;
 SELECT cmp_ok(abs((modelmgr.model_info(model)->>'intercept')::float8 - (-0.2981374702)), '<', 1e-3::float8,
     'lbfgs intercept matches scikit-learn') FROM lb;
+SELECT cmp_ok(abs(pg_temp.objective(g.model, 1.0 / 455) / 0.06772838293405054 - 1), '<', 1e-4::float8,
+    'full-batch gradient descent (solver gd) reaches the optimum too, more slowly')
+FROM modelmgr.train('bc_gd', 'SELECT * FROM breast_cancer WHERE id < 455', 'target', ARRAY['x'], 'logistic_regression',
+                    '{"solver": "gd", "epochs": 3000}') g;
 CREATE TEMP TABLE lbi AS SELECT * FROM modelmgr.train('iris_lbfgs', 'iris', 'target', ARRAY['x'], 'logistic_regression',
     '{"solver": "lbfgs", "standardize": false}');
 SELECT cmp_ok((SELECT max(abs(a::float8 - b)) FROM unnest(ARRAY(SELECT jsonb_array_elements_text(modelmgr.model_info(model)->'intercept')),
