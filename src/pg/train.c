@@ -45,7 +45,7 @@ static int	train_progress_every = 1;
 #define SALT_VALID 0x76616c6900000000ULL
 #define SALT_SHUFFLE 0x7368756600000000ULL
 #define SALT_BASELINE 0x6261736500000000ULL
-#define BASELINE_SAMPLE 20000
+#define BASELINE_SAMPLE 10000
 
 typedef enum
 {
@@ -662,37 +662,33 @@ typedef struct sampler
 	uint64	   *keys;
 	double	   *X;
 	uint64		limit;			/* rows with a larger key can no longer be in the sample */
+	/* scratch for compaction, allocated once with the buffers (no big alloc/free per compaction) */
+	double	   *X2;
+	uint64	   *tk;
+	uint32	   *idx,
+			   *ti;
 } sampler;
 
 static void
 sampler_compact(sampler *s, size_t keep)
 {
-	uint32	   *idx;
-	uint64	   *tk;
-	uint32	   *ti;
-	double	   *X;
+	double	   *t;
 
 	if (s->n == 0)
 		return;
-	idx = palloc(sizeof(uint32) * s->n);
-	tk = palloc(sizeof(uint64) * s->n);
-	ti = palloc(sizeof(uint32) * s->n);
-	X = palloc_extended(sizeof(double) * s->cap * s->d, MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < s->n; i++)
-		idx[i] = (uint32) i;
-	mm_sort_by_key(s->keys, idx, s->n, tk, ti);
+		s->idx[i] = (uint32) i;
+	mm_sort_by_key(s->keys, s->idx, s->n, s->tk, s->ti);
 	if (keep > s->n)
 		keep = s->n;
 	for (size_t i = 0; i < keep; i++)
-		memcpy(X + i * s->d, s->X + (size_t) idx[i] * s->d, sizeof(double) * s->d);
-	pfree(s->X);
-	s->X = X;
+		memcpy(s->X2 + i * s->d, s->X + (size_t) s->idx[i] * s->d, sizeof(double) * s->d);
+	t = s->X;
+	s->X = s->X2;
+	s->X2 = t;
 	s->n = keep;
 	if (keep == BASELINE_SAMPLE)
 		s->limit = s->keys[keep - 1];
-	pfree(idx);
-	pfree(tk);
-	pfree(ti);
 }
 
 static void
@@ -702,9 +698,13 @@ sampler_add(sampler *s, uint64 hash, const double *x)
 
 	if (s->cap == 0)
 	{
-		s->cap = 2 * BASELINE_SAMPLE;
+		s->cap = BASELINE_SAMPLE + BASELINE_SAMPLE / 2;
 		s->keys = palloc(sizeof(uint64) * s->cap);
+		s->tk = palloc(sizeof(uint64) * s->cap);
+		s->idx = palloc(sizeof(uint32) * s->cap);
+		s->ti = palloc(sizeof(uint32) * s->cap);
 		s->X = palloc_extended(sizeof(double) * s->cap * s->d, MCXT_ALLOC_HUGE);
+		s->X2 = palloc_extended(sizeof(double) * s->cap * s->d, MCXT_ALLOC_HUGE);
 		s->limit = UINT64_MAX;
 	}
 	if (key > s->limit)
