@@ -206,7 +206,17 @@ cm_cell(const cm_view *v, uint32_t a, uint32_t p)
 static inline int64_t
 cm_find_f64(cm_view *v, double x)
 {
-	for (uint32_t i = 0; i < v->k; i++)
+	uint32_t	i = 0;
+
+	if (v->k >= 2)
+	{
+		/* two classes, the common case: found without a branch on which one it is */
+		i = ldf(v->labels + 8) == x;
+		if (ldf(v->labels + 8 * (size_t) i) == x)
+			return i;
+		i = 2;
+	}
+	for (; i < v->k; i++)
 		if (ldf(v->labels + 8 * (size_t) i) == x)
 			return i;
 	if (v->k == v->kcap)
@@ -260,32 +270,92 @@ cm_count(cm_view *v, uint32_t a, uint32_t p, uint64_t c)
 	st64(v->st + OFF_N, ld64(v->st + OFF_N) + c);
 }
 
+/* Counts a float label pair; 0 when a new label does not fit. */
+static inline int
+cm_add_f64(cm_view *v, double predicted, double actual)
+{
+	int64_t		ia,
+				ip;
+
+	predicted += 0.0;			/* -0.0 -> 0.0 */
+	actual += 0.0;
+	if ((ia = cm_find_f64(v, actual)) < 0 || (ip = cm_find_f64(v, predicted)) < 0)
+		return 0;
+	cm_count(v, (uint32_t) ia, (uint32_t) ip, 1);
+	return 1;
+}
+
+/* Counts a text label pair; 0 when a new label does not fit. */
+static inline int
+cm_add_text(cm_view *v, const void *pb, uint32_t plen, const void *ab, uint32_t alen)
+{
+	int64_t		ia,
+				ip;
+
+	if ((ia = cm_find_text(v, ab, alen)) < 0)
+		return 0;
+	if (plen == alen && memcmp(pb, ab, alen) == 0)
+		ip = ia;
+	else if ((ip = cm_find_text(v, pb, plen)) < 0)
+		return 0;
+	cm_count(v, (uint32_t) ia, (uint32_t) ip, 1);
+	return 1;
+}
+
 int
 mm_cm_add_f64(uint8_t *st, double predicted, double actual)
 {
 	cm_view		v;
-	int64_t		ia,
-				ip;
 
 	cm_map(st, &v);
-	if ((ia = cm_find_f64(&v, actual + 0.0)) < 0 || (ip = cm_find_f64(&v, predicted + 0.0)) < 0)
-		return 0;
-	cm_count(&v, (uint32_t) ia, (uint32_t) ip, 1);
-	return 1;
+	return cm_add_f64(&v, predicted, actual);
 }
 
 int
 mm_cm_add_text(uint8_t *st, const void *pb, uint32_t plen, const void *ab, uint32_t alen)
 {
 	cm_view		v;
-	int64_t		ia,
-				ip;
 
 	cm_map(st, &v);
-	if ((ia = cm_find_text(&v, ab, alen)) < 0 || (ip = cm_find_text(&v, pb, plen)) < 0)
-		return 0;
-	cm_count(&v, (uint32_t) ia, (uint32_t) ip, 1);
-	return 1;
+	return cm_add_text(&v, pb, plen, ab, alen);
+}
+
+/* The view of a state that matched memo: the layout comes from the memo, k and pool use from the state. */
+static inline void
+cm_map_memo(uint8_t *st, const mm_cm_memo *memo, cm_view *v)
+{
+	v->st = st;
+	v->flags = memo->flags;
+	v->k = ld32(st + OFF_K);
+	v->kcap = memo->kcap;
+	v->pused = ld32(st + OFF_PUSED);
+	v->pcap = memo->pcap;
+	v->poslen = memo->poslen;
+	v->pos = st + MM_MT_HDRSZ;
+	v->counts = v->pos + v->poslen;
+	v->labels = st + memo->labels;
+	v->off = v->labels;
+	v->len = v->off + (size_t) 4 * v->kcap;
+	v->pool = v->len + (size_t) 4 * v->kcap;
+}
+
+int
+mm_cm_add_f64_memo(uint8_t *st, const mm_cm_memo *memo, double predicted, double actual)
+{
+	cm_view		v;
+
+	cm_map_memo(st, memo, &v);
+	return cm_add_f64(&v, predicted, actual);
+}
+
+int
+mm_cm_add_text_memo(uint8_t *st, const mm_cm_memo *memo, const void *pb, uint32_t plen,
+					const void *ab, uint32_t alen)
+{
+	cm_view		v;
+
+	cm_map_memo(st, memo, &v);
+	return cm_add_text(&v, pb, plen, ab, alen);
 }
 
 /* ---------- pairs ---------- */
@@ -601,6 +671,28 @@ mm_mt_check_shape(const uint8_t *st, size_t size, int kind, int text, mm_err *er
 	}
 	else if (size != MM_MT_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "metric state size does not match its header");
+	return MM_OK;
+}
+
+mm_status
+mm_cm_memo_check(mm_cm_memo *memo, const uint8_t *st, size_t size, int kind, int text, mm_err *err)
+{
+	mm_status	rc;
+
+	memo->size = 0;
+	if ((rc = mm_mt_check_shape(st, size, kind, text, err)) != MM_OK)
+		return rc;
+	if (st[OFF_FAMILY] != MM_MF_CLASS)
+		return mm_fail(err, MM_EMISMATCH, "a state of metric %s has no class counts", mm_metric_name(st[OFF_KIND]));
+	memo->w0 = ld64(st + OFF_MAGIC);
+	memo->w1 = ld64(st + OFF_FLAGS);
+	memo->w7 = ld64(st + OFF_POSLEN);
+	memo->kcap = ld32(st + OFF_KCAP);
+	memo->pcap = ld32(st + OFF_PCAP);
+	memo->flags = ld32(st + OFF_FLAGS);
+	memo->poslen = ld32(st + OFF_POSLEN);
+	memo->labels = MM_MT_HDRSZ + (size_t) memo->poslen + (size_t) 8 * memo->kcap * memo->kcap;
+	memo->size = size;
 	return MM_OK;
 }
 

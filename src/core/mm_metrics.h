@@ -30,6 +30,8 @@
 #ifndef MM_METRICS_H
 #define MM_METRICS_H
 
+#include <string.h>
+
 #include "mm_core.h"
 
 #define MM_MT_MAGIC			0x544D4D4Du	/* "MMMT" */
@@ -142,6 +144,57 @@ void		mm_mt_relayout(const uint8_t *src, uint8_t *dst, size_t dstsize, const mm_
  */
 int			mm_cm_add_f64(uint8_t *st, double predicted, double actual);
 int			mm_cm_add_text(uint8_t *st, const void *pb, uint32_t plen, const void *ab, uint32_t alen);
+
+/*
+ * The memo of a class state that passed mm_mt_check_shape: its size and the header fields its
+ * layout depends on (bytes 0..15, kcap, pool capacity, bytes 56..63), i.e. everything but the
+ * row counts, k, pool bytes used and the positive value. A state of the same size with the
+ * same fields and k <= kcap, pool used <= capacity passes the same check wherever it lies
+ * (the check reads nothing else), so a caller may keep one memo per call site and check each
+ * row's state in O(1) with mm_cm_memo_match instead of re-checking it. size 0 = empty.
+ */
+typedef struct mm_cm_memo
+{
+	size_t		size;
+	uint64_t	w0,
+				w1,
+				w7;
+	uint32_t	kcap,
+				pcap,
+				flags,
+				poslen;
+	size_t		labels;			/* offset of the labels (f64) or label offsets (text) */
+} mm_cm_memo;
+
+/* mm_mt_check_shape of a class state of this kind and label type; on success, memo := its memo. */
+mm_status	mm_cm_memo_check(mm_cm_memo *memo, const uint8_t *st, size_t size, int kind, int text, mm_err *err);
+
+/* 1 when st (size bytes) is shaped as the memo recorded (an empty memo matches nothing). */
+static inline int
+mm_cm_memo_match(const mm_cm_memo *memo, const uint8_t *st, size_t size)
+{
+	uint64_t	w0,
+				w1,
+				w5,
+				w6,
+				w7;
+
+	if (size != memo->size)
+		return 0;
+	memcpy(&w0, st, 8);
+	memcpy(&w1, st + 8, 8);
+	memcpy(&w5, st + 40, 8);	/* u32 k, u32 kcap */
+	memcpy(&w6, st + 48, 8);	/* u32 pool used, u32 pool capacity */
+	memcpy(&w7, st + 56, 8);
+	return w0 == memo->w0 && w1 == memo->w1 && w7 == memo->w7 &&
+		(uint32_t) (w5 >> 32) == memo->kcap && (uint32_t) (w6 >> 32) == memo->pcap &&
+		(uint32_t) w5 <= memo->kcap && (uint32_t) w6 <= memo->pcap;
+}
+
+/* mm_cm_add_f64 / mm_cm_add_text of a state that mm_cm_memo_match'ed memo. */
+int			mm_cm_add_f64_memo(uint8_t *st, const mm_cm_memo *memo, double predicted, double actual);
+int			mm_cm_add_text_memo(uint8_t *st, const mm_cm_memo *memo, const void *pb, uint32_t plen,
+								const void *ab, uint32_t alen);
 int			mm_pairs_add(uint8_t *st, double score, int positive);
 void		mm_moments_add(uint8_t *st, double predicted, double actual);
 void		mm_logloss_add(uint8_t *st, double prob, int positive);

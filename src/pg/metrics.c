@@ -99,13 +99,24 @@ static bytea *
 own_state(FunctionCallInfo fcinfo, int kind, int text)
 {
 	bytea	   *st = (bytea *) PG_GETARG_POINTER(0);
-	mm_err		err = {0};
+	mm_err		err;			/* set by the check when it fails (not zeroed: rows are hot) */
 
 	if (!VARATT_IS_4B_U(st))
 		st = (bytea *) pg_detoast_datum_copy((struct varlena *) st);
 	if (mm_mt_check_shape(STATE(st), VARSIZE(st) - VARHDRSZ, kind, text, &err) != MM_OK)
 		raise_state_error(&err);
 	return st;
+}
+
+/* The aggregate context (the metric's name is looked up only to report a call outside one). */
+static inline MemoryContext
+agg_context(FunctionCallInfo fcinfo, int kind)
+{
+	MemoryContext aggcxt;
+
+	if (unlikely(!AggCheckCallContext(fcinfo, &aggcxt)))
+		aggcxt = mm_pg_agg_context(fcinfo, mm_metric_name(kind));
+	return aggcxt;
 }
 
 static inline double
@@ -141,12 +152,51 @@ binary_label(FunctionCallInfo fcinfo, int argno, bool is_bool, int kind)
 	pg_unreachable();
 }
 
+/*
+ * The class state in argument 0, writable in place, checked against the call site's memo:
+ * O(1) per row while the state keeps the shape last checked here (our own states do until
+ * they grow), mm_mt_check_shape otherwise (a foreign state: a user aggregate reusing our
+ * functions with an INITCOND, or another group's state).
+ */
+static pg_attribute_always_inline bytea *
+class_state(FunctionCallInfo fcinfo, mm_cm_memo *memo, int kind, bool is_text)
+{
+	bytea	   *st = (bytea *) PG_GETARG_POINTER(0);
+
+	if (unlikely(!VARATT_IS_4B_U(st)))
+		st = (bytea *) pg_detoast_datum_copy((struct varlena *) st);
+	if (unlikely(!mm_cm_memo_match(memo, STATE(st), VARSIZE(st) - VARHDRSZ)))
+	{
+		mm_err		err;
+
+		if (mm_cm_memo_check(memo, STATE(st), VARSIZE(st) - VARHDRSZ, kind, is_text, &err) != MM_OK)
+			raise_state_error(&err);
+	}
+	return st;
+}
+
+/* Records the shape of a state this function made (new or grown) in the memo. */
+static void
+class_remember(bytea *st, mm_cm_memo *memo, int kind, bool is_text)
+{
+	mm_err		err;
+
+	if (mm_cm_memo_check(memo, STATE(st), VARSIZE(st) - VARHDRSZ, kind, is_text, &err) != MM_OK)
+		raise_state_error(&err);
+}
+
 static Datum
 class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, mm_metric_name(kind));
+	MemoryContext aggcxt = agg_context(fcinfo, kind);
+	mm_cm_memo *memo = (mm_cm_memo *) fcinfo->flinfo->fn_extra;
 	bytea	   *st;
 
+	if (unlikely(memo == NULL))
+	{
+		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(mm_cm_memo));
+		fcinfo->flinfo->fn_extra = memo;
+	}
 	if (PG_ARGISNULL(0))
 	{
 		uint32		flags = is_text ? MM_MT_TEXT : 0;
@@ -177,9 +227,10 @@ class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 				pos = finite_arg(fcinfo, 3, kind, "positive");
 		}
 		st = new_state(aggcxt, kind, flags, pos, pb, plen);
+		class_remember(st, memo, kind, is_text);
 	}
 	else
-		st = own_state(fcinfo, kind, is_text);
+		st = class_state(fcinfo, memo, kind, is_text);
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		mm_mt_skip(STATE(st));
@@ -188,8 +239,11 @@ class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 		double		p = finite_arg(fcinfo, 1, kind, "predicted"),
 					a = finite_arg(fcinfo, 2, kind, "actual");
 
-		while (!mm_cm_add_f64(STATE(st), p, a))
+		while (unlikely(!mm_cm_add_f64_memo(STATE(st), memo, p, a)))
+		{
 			st = grow_state(st, 0);
+			class_remember(st, memo, kind, is_text);
+		}
 	}
 	else
 	{
@@ -198,8 +252,11 @@ class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 		uint32		plen = VARSIZE_ANY_EXHDR(p),
 					alen = VARSIZE_ANY_EXHDR(a);
 
-		while (!mm_cm_add_text(STATE(st), VARDATA_ANY(p), plen, VARDATA_ANY(a), alen))
+		while (unlikely(!mm_cm_add_text_memo(STATE(st), memo, VARDATA_ANY(p), plen, VARDATA_ANY(a), alen)))
+		{
 			st = grow_state(st, plen + alen);
+			class_remember(st, memo, kind, is_text);
+		}
 	}
 	PG_RETURN_BYTEA_P(st);
 }
@@ -207,7 +264,7 @@ class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 static Datum
 pairs_sfunc(FunctionCallInfo fcinfo, int kind, bool is_bool)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, mm_metric_name(kind));
+	MemoryContext aggcxt = agg_context(fcinfo, kind);
 	bytea	   *st;
 
 	if (PG_ARGISNULL(0))
@@ -230,7 +287,7 @@ pairs_sfunc(FunctionCallInfo fcinfo, int kind, bool is_bool)
 static Datum
 moments_sfunc(FunctionCallInfo fcinfo, int kind, bool is_bool)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, mm_metric_name(kind));
+	MemoryContext aggcxt = agg_context(fcinfo, kind);
 	bytea	   *st;
 
 	if (PG_ARGISNULL(0))

@@ -214,6 +214,117 @@ test_growth_and_merge(void)
 	CHECK(!add_f64(&f, -1, -1), "label 1001 is refused");
 }
 
+/* Adds a row the way the SQL transition does: the memo is checked first and refreshed after growth. */
+static void
+add_f64_memo(state *s, mm_cm_memo *memo, int kind, double p, double a)
+{
+	mm_err		err;
+
+	if (!mm_cm_memo_match(memo, s->b, s->size) &&
+		mm_cm_memo_check(memo, s->b, s->size, kind, 0, &err) != MM_OK)
+		abort();
+	while (!mm_cm_add_f64_memo(s->b, memo, p, a))
+	{
+		if (!grow(s, 0) || mm_cm_memo_check(memo, s->b, s->size, kind, 0, &err) != MM_OK)
+			abort();
+	}
+}
+
+static void
+add_text_memo(state *s, mm_cm_memo *memo, int kind, const char *p, const char *a)
+{
+	mm_err		err;
+	uint32_t	pl = (uint32_t) strlen(p),
+				al = (uint32_t) strlen(a);
+
+	if (!mm_cm_memo_match(memo, s->b, s->size) &&
+		mm_cm_memo_check(memo, s->b, s->size, kind, 1, &err) != MM_OK)
+		abort();
+	while (!mm_cm_add_text_memo(s->b, memo, p, pl, a, al))
+	{
+		if (!grow(s, pl + al) || mm_cm_memo_check(memo, s->b, s->size, kind, 1, &err) != MM_OK)
+			abort();
+	}
+}
+
+static void
+test_memo(void)
+{
+	state		f = new_state(MM_MK_CONFUSION, 0, 0, NULL),
+				fm = new_state(MM_MK_CONFUSION, 0, 0, NULL),
+				t = new_state(MM_MK_CONFUSION, MM_MT_TEXT, 0, NULL),
+				tm = new_state(MM_MK_CONFUSION, MM_MT_TEXT, 0, NULL),
+				pr = new_state(MM_MK_ROC_AUC, 0, 0, NULL);
+	mm_cm_memo	memo = {0},
+				tmemo = {0};
+	mm_err		err = {0};
+	char		lab[64],
+				lab2[64];
+	uint32_t	v;
+
+	/* the memo path counts exactly what the plain path counts, through growth (9 labels, -0.0) */
+	for (int i = 0; i < 500; i++)
+	{
+		double		a = (i * 7) % 9 - 4,
+					p = (i % 5 == 0) ? a : (i * 3) % 9 - 4;
+
+		if (a == 0 && i % 2)
+			a = -0.0;
+		add_f64(&f, p, a);
+		add_f64_memo(&fm, &memo, MM_MK_CONFUSION, p, a);
+		snprintf(lab, sizeof(lab), "class-%d", (i * 7) % 13);
+		snprintf(lab2, sizeof(lab2), "class-%d", (i % 4 == 0) ? (i * 7) % 13 : (i * 5) % 13);
+		add_text(&t, lab2, lab);
+		add_text_memo(&tm, &tmemo, MM_MK_CONFUSION, lab2, lab);
+	}
+	CHECK(f.size == fm.size && memcmp(f.b, fm.b, f.size) == 0, "memo path: float8 state identical to the plain path");
+	CHECK(t.size == tm.size && memcmp(t.b, tm.b, t.size) == 0, "memo path: text state identical to the plain path");
+	CHECK_STATUS(mm_mt_validate(fm.b, fm.size, &err), MM_OK, &err, "memo-path state validates");
+
+	/* what the memo recognises: the same shape, whatever the counts */
+	CHECK_STATUS(mm_cm_memo_check(&memo, fm.b, fm.size, MM_MK_CONFUSION, 0, &err), MM_OK, &err, "memo of a state");
+	CHECK(mm_cm_memo_match(&memo, fm.b, fm.size), "memo matches its state");
+	CHECK(!mm_cm_memo_match(&memo, fm.b, fm.size - 8), "memo: other size does not match");
+	fm.b[16] ^= 1;				/* row count */
+	CHECK(mm_cm_memo_match(&memo, fm.b, fm.size), "memo: row count is not part of the shape");
+	fm.b[16] ^= 1;
+	fm.b[7] = MM_MK_ACCURACY;	/* kind */
+	CHECK(!mm_cm_memo_match(&memo, fm.b, fm.size), "memo: other kind does not match");
+	fm.b[7] = MM_MK_CONFUSION;
+	memcpy(&v, fm.b + 44, 4);	/* kcap */
+	v++;
+	memcpy(fm.b + 44, &v, 4);
+	CHECK(!mm_cm_memo_match(&memo, fm.b, fm.size), "memo: other class capacity does not match");
+	v--;
+	memcpy(fm.b + 44, &v, 4);
+	v++;
+	memcpy(fm.b + 40, &v, 4);	/* k > kcap */
+	CHECK(!mm_cm_memo_match(&memo, fm.b, fm.size), "memo: more classes than capacity does not match");
+	CHECK_STATUS(mm_cm_memo_check(&memo, fm.b, fm.size, MM_MK_CONFUSION, 0, &err), MM_ECORRUPT, &err,
+				 "memo check refuses k > kcap");
+	CHECK(memo.size == 0 && !mm_cm_memo_match(&memo, fm.b, fm.size), "a failed check leaves the memo empty");
+	v = 9;
+	memcpy(fm.b + 40, &v, 4);
+	CHECK_STATUS(mm_cm_memo_check(&memo, fm.b, fm.size, MM_MK_ACCURACY, 0, &err), MM_EMISMATCH, &err,
+				 "memo check: other kind is a mismatch");
+	CHECK_STATUS(mm_cm_memo_check(&memo, fm.b, fm.size, MM_MK_CONFUSION, 1, &err), MM_EMISMATCH, &err,
+				 "memo check: other label type is a mismatch");
+	CHECK_STATUS(mm_cm_memo_check(&memo, pr.b, pr.size, 0, -1, &err), MM_EMISMATCH, &err,
+				 "memo check: a pairs state has no class counts");
+	{
+		mm_cm_memo	empty = {0};
+
+		CHECK(!mm_cm_memo_match(&empty, pr.b, 0), "an empty memo matches nothing");
+	}
+	CHECK_STATUS(mm_cm_memo_check(&tmemo, tm.b, tm.size, MM_MK_CONFUSION, 1, &err), MM_OK, &err, "memo of a text state");
+	memcpy(&v, tm.b + 52, 4);	/* pool capacity */
+	memcpy(tm.b + 48, &v, 4);
+	CHECK(tmemo.pcap == v && mm_cm_memo_match(&tmemo, tm.b, tm.size), "memo: pool used up to capacity matches");
+	v++;
+	memcpy(tm.b + 48, &v, 4);
+	CHECK(!mm_cm_memo_match(&tmemo, tm.b, tm.size), "memo: pool used over capacity does not match");
+}
+
 static void
 test_pairs(void)
 {
@@ -371,6 +482,7 @@ main(void)
 	test_binary();
 	test_multiclass_text();
 	test_growth_and_merge();
+	test_memo();
 	test_pairs();
 	test_sort();
 	test_moments();
