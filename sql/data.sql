@@ -18,7 +18,7 @@ SELECT f->>'name' AS name, f->>'count' AS count, f->>'nulls' AS nulls, f->>'mean
        f->>'std' AS std, f->>'std_sample' AS std_sample, f->>'min' AS min, f->>'p50' AS median, f->>'max' AS max
 FROM (SELECT describe(x, ARRAY['a', 'b', 'c']) AS d FROM pts) s, jsonb_array_elements(d->'features') f;
 
--- quartiles are exact (numpy's 'linear') while a feature has at most 256 values
+-- quartiles are exact (numpy's 'linear') while the input has at most 16384 distinct rows
 SELECT d->'features'->0->>'p25' AS p25, d->'features'->0->>'p50' AS p50, d->'features'->0->>'p75' AS p75
 FROM (SELECT describe(ARRAY[i]::float8[]) AS d FROM generate_series(1, 100) i) s;
 

@@ -1,12 +1,16 @@
 /*
- * mm_stats.c: describe (Welford/Chan moments, extremes, merging-digest quartiles),
+ * mm_stats.c: describe (Welford/Chan moments, extremes, quartiles of a deterministic row sample),
  * corr_matrix (blocked co-moments folded with BLAS dsyrk, merged by Chan's formula) and the
  * stable split hash.
  */
 #include "mm_stats.h"
 #include "mm_blas.h"
+#include "mm_shuffle.h"
 
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,73 +82,129 @@ reserved_zero(const uint8_t *st, size_t from, size_t to)
 
 /* ---------------------------------------------------------------- describe */
 
-/* feature block slots */
+/* moment arrays: field f of feature j is slot f * d + j */
 #define FB_COUNT	0
 #define FB_NULLS	1
-#define FB_NCENT	2
-#define FB_NBUF		3
-#define FB_MEAN		4
-#define FB_M2		5
-#define FB_MIN		6
-#define FB_MAX		7
-#define FB_SHIFT	8			/* the first value: moments are kept of x - shift */
-#define FB_FIXED	9
+#define FB_MEAN		2
+#define FB_M2		3
+#define FB_MIN		4
+#define FB_MAX		5
+#define FB_SHIFT	6			/* the first value: moments are kept of x - shift */
+#define FB_SLOTS	7
 
-#define DS_C		((size_t) MM_DS_CENTROIDS)
-#define DS_B		((size_t) MM_DS_BUFFER)
-#define DS_BLOCK	(FB_FIXED + 2 * DS_C + DS_B)
-#define DS_ITEMS	(DS_C + (DS_B > DS_C ? DS_B : DS_C))	/* scratch capacity, in (mean, weight) pairs */
+/* sample entry slots: key, multiplicity, then d values */
+#define EN_KEY		0
+#define EN_COUNT	1
+#define EN_VALS		2
 
-typedef struct ds_item
+static inline size_t
+pad8(size_t n)
 {
-	double		m;
-	double		w;
-} ds_item;
+	return (n + 7) & ~(size_t) 7;
+}
+
+uint32_t
+mm_ds_sample_k(uint32_t d)
+{
+	uint32_t	k = MM_DS_SAMPLE_MAX;
+
+	if (d == 0)
+		return 0;
+	if (d <= 62)
+		return k;
+	while (k > MM_DS_SAMPLE_MIN && (size_t) k * (d + 2) * 8 > MM_DS_SAMPLE_BYTES)
+		k /= 2;
+	return k;
+}
+
+uint32_t
+mm_ds_capacity_max(uint32_t d)
+{
+	uint32_t	k = mm_ds_sample_k(d);
+
+	return k + k / 2;
+}
+
+uint32_t
+mm_ds_initial_capacity(uint32_t d)
+{
+	return d == 0 ? 0 : MM_DS_CAP0;
+}
 
 size_t
-mm_ds_state_size(uint32_t d, size_t names_len)
+mm_ds_state_size(uint32_t d, size_t names_len, uint32_t cap)
 {
-	if (d > MM_DS_MAX_FEATURES || names_len > MM_DS_MAX_NAMES || (d == 0 && names_len != 0))
+	if (d > MM_DS_MAX_FEATURES || names_len > MM_DS_MAX_NAMES || (d == 0 && (names_len != 0 || cap != 0)) ||
+		(d > 0 && (cap < 1 || cap > mm_ds_capacity_max(d))))
 		return 0;
 	if (d == 0)
 		return MM_DS_HDRSZ;
-	return MM_DS_HDRSZ + 8 * ((size_t) d * DS_BLOCK + 2 * DS_ITEMS) + names_len;
+	return MM_DS_HDRSZ + pad8(names_len) +
+		8 * ((size_t) d * FB_SLOTS + (size_t) cap * (d + 2) + 3 * (size_t) cap + d);
 }
 
-void
-mm_ds_init(uint8_t *st, size_t size, uint32_t d, const uint8_t *names, size_t names_len, uint64_t null_rows)
+static void
+ds_write_header(uint8_t *st, uint32_t d, uint32_t cap, size_t names_len, uint64_t rows, size_t size,
+				uint32_t nent, uint64_t tau)
 {
 	mm_writer	w = {st, 0, MM_DS_HDRSZ};
 
-	memset(st, 0, size);
 	mm_put_u32(&w, MM_DS_MAGIC);
 	mm_put_u16(&w, MM_DS_VERSION);
 	mm_put_u16(&w, MM_DS_KIND);
 	mm_put_u32(&w, d);
-	mm_put_u32(&w, MM_DS_CENTROIDS);
-	mm_put_u32(&w, MM_DS_BUFFER);
+	mm_put_u32(&w, mm_ds_sample_k(d));
+	mm_put_u32(&w, cap);
 	mm_put_u32(&w, (uint32_t) names_len);
-	mm_put_u64(&w, null_rows);
+	mm_put_u64(&w, rows);
 	mm_put_u32(&w, (uint32_t) size);
+	mm_put_u32(&w, nent);
+	mm_put_u64(&w, tau);
+	mm_put_u32(&w, 0);			/* mixed: set once a NULL element has been seen */
+}
+
+void
+mm_ds_init(uint8_t *st, size_t size, uint32_t d, uint32_t cap, const uint8_t *names, size_t names_len,
+		   uint64_t null_rows)
+{
+	memset(st, 0, size);
+	ds_write_header(st, d, cap, names_len, null_rows, size, 0, MM_DS_NO_THRESHOLD);
 	if (d > 0)
 	{
-		double	   *feat = (double *) (void *) (st + MM_DS_HDRSZ);
+		double	   *feat = (double *) (void *) (st + MM_DS_HDRSZ + pad8(names_len));
 
 		for (uint32_t j = 0; j < d; j++)
-			set_u64(feat + (size_t) j * DS_BLOCK, FB_NULLS, null_rows);
+			set_u64(feat, (size_t) FB_NULLS * d + j, null_rows);
 		if (names_len > 0)
-			memcpy(st + size - names_len, names, names_len);
+			memcpy(st + MM_DS_HDRSZ, names, names_len);
 	}
 }
 
-static void
-ds_read_header(const uint8_t *st, mm_ds_view *v)
+typedef struct ds_hdr
 {
-	v->d = ld_u32(st + 8);
-	v->ccap = ld_u32(st + 12);
-	v->bcap = ld_u32(st + 16);
-	v->names_len = ld_u32(st + 20);
-	v->rows = ld_u64(st + 24);
+	uint32_t	d,
+				k,
+				cap,
+				names_len,
+				size,
+				nent;
+	uint64_t	rows,
+				tau;
+	uint32_t	mixed;
+} ds_hdr;
+
+static void
+ds_read_header(const uint8_t *st, ds_hdr *h)
+{
+	h->d = ld_u32(st + 8);
+	h->k = ld_u32(st + 12);
+	h->cap = ld_u32(st + 16);
+	h->names_len = ld_u32(st + 20);
+	h->rows = ld_u64(st + 24);
+	h->size = ld_u32(st + 32);
+	h->nent = ld_u32(st + 36);
+	h->tau = ld_u64(st + 40);
+	h->mixed = ld_u32(st + 48);
 }
 
 uint32_t
@@ -157,6 +217,25 @@ uint64_t
 mm_ds_rows(const uint8_t *st)
 {
 	return ld_u64(st + 24);
+}
+
+uint32_t
+mm_ds_entries(const uint8_t *st)
+{
+	return ld_u32(st + 36);
+}
+
+/* Byte offsets of the moment blocks and the sample entries. */
+static inline size_t
+ds_feat_off(const ds_hdr *h)
+{
+	return MM_DS_HDRSZ + pad8(h->names_len);
+}
+
+static inline size_t
+ds_ent_off(const ds_hdr *h)
+{
+	return ds_feat_off(h) + 8 * (size_t) h->d * FB_SLOTS;
 }
 
 static mm_status
@@ -183,350 +262,556 @@ ds_check_names(const uint8_t *p, size_t len, uint32_t d, mm_err *err)
 	return MM_OK;
 }
 
+static int
+ds_header_fields_ok(const uint8_t *st, size_t size, ds_hdr *h)
+{
+	if (size < MM_DS_HDRSZ || ld_u32(st) != MM_DS_MAGIC || ld_u32(st + 4) != (MM_DS_VERSION | (MM_DS_KIND << 16)))
+		return 0;
+	ds_read_header(st, h);
+	if (h->d > MM_DS_MAX_FEATURES || h->k != mm_ds_sample_k(h->d) || h->nent > h->cap || h->size != size ||
+		h->cap > h->k + h->k / 2 || h->names_len > MM_DS_MAX_NAMES)
+		return 0;
+	if (h->d == 0)
+		return h->cap == 0 && h->names_len == 0 && size == MM_DS_HDRSZ;
+	return h->cap >= 1 && size == MM_DS_HDRSZ + pad8(h->names_len) +
+		8 * ((size_t) h->d * FB_SLOTS + (size_t) h->cap * (h->d + 2) + 3 * (size_t) h->cap + h->d);
+}
+
 mm_status
 mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 {
-	mm_ds_view	v;
-	size_t		want;
+	ds_hdr		h;
+	size_t		want,
+				slots;
+	const uint8_t *feat,
+			   *ent;
+	uint64_t	total = 0;
 
 	if (size < MM_DS_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "describe state is truncated (%zu bytes)", size);
 	if (ld_u32(st) != MM_DS_MAGIC || (st[4] | (st[5] << 8)) != MM_DS_VERSION || (st[6] | (st[7] << 8)) != MM_DS_KIND)
 		return mm_fail(err, MM_ECORRUPT, "not a describe state");
-	ds_read_header(st, &v);
-	if (v.ccap != MM_DS_CENTROIDS || v.bcap != MM_DS_BUFFER || !reserved_zero(st, 36, MM_DS_HDRSZ))
+	ds_read_header(st, &h);
+	if (h.k != mm_ds_sample_k(h.d) || h.nent > h.cap || h.mixed > 1 ||
+		(h.d == 0 && (h.tau != MM_DS_NO_THRESHOLD || h.mixed != 0)))
 		return mm_fail(err, MM_ECORRUPT, "describe state header is invalid");
-	want = mm_ds_state_size(v.d, v.names_len);
-	if (want == 0 || want != size || ld_u32(st + 32) != size)
+	want = mm_ds_state_size(h.d, h.names_len, h.cap);
+	if (want == 0 || want != size || h.size != size)
 		return mm_fail(err, MM_ECORRUPT, "describe state size does not match its header");
-	for (uint32_t j = 0; j < v.d; j++)
+	if (h.names_len > 0)
 	{
-		const uint8_t *b = st + MM_DS_HDRSZ + (size_t) j * DS_BLOCK * 8;
-		uint64_t	count = ld_u64(b + 8 * FB_COUNT),
-					nulls = ld_u64(b + 8 * FB_NULLS),
-					ncent = ld_u64(b + 8 * FB_NCENT),
-					nbuf = ld_u64(b + 8 * FB_NBUF);
-		double		mean = ld_f64(b + 8 * FB_MEAN),
-					m2 = ld_f64(b + 8 * FB_M2),
-					mn = ld_f64(b + 8 * FB_MIN),
-					mx = ld_f64(b + 8 * FB_MAX),
-					shift = ld_f64(b + 8 * FB_SHIFT),
-					wsum = (double) nbuf;
+		mm_status	rc = ds_check_names(st + MM_DS_HDRSZ, h.names_len, h.d, err);
 
-		if (count > v.rows || nulls != v.rows - count || ncent > DS_C || nbuf > DS_B ||
-			(count == 0 && (ncent != 0 || nbuf != 0)))
+		if (rc != MM_OK)
+			return rc;
+	}
+	if (!reserved_zero(st, MM_DS_HDRSZ + h.names_len, ds_feat_off(&h)))
+		return mm_fail(err, MM_ECORRUPT, "describe state header is invalid");
+	feat = st + ds_feat_off(&h);
+	ent = st + ds_ent_off(&h);
+	slots = (size_t) h.d + 2;
+	for (uint32_t j = 0; j < h.d; j++)
+	{
+		const uint8_t *b = feat + (size_t) j * 8;
+		uint64_t	count = ld_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
+					nulls = ld_u64(b + 8 * FB_NULLS * (size_t) h.d);
+		double		mean = ld_f64(b + 8 * FB_MEAN * (size_t) h.d),
+					m2 = ld_f64(b + 8 * FB_M2 * (size_t) h.d),
+					mn = ld_f64(b + 8 * FB_MIN * (size_t) h.d),
+					mx = ld_f64(b + 8 * FB_MAX * (size_t) h.d),
+					shift = ld_f64(b + 8 * FB_SHIFT * (size_t) h.d);
+
+		if (count > h.rows || nulls != h.rows - count)
 			return mm_fail(err, MM_ECORRUPT, "describe state: counts of feature %u are inconsistent", j + 1);
 		if (count > 0 && (!mm_isfinite(mean) || !mm_isfinite(m2) || m2 < 0 || !mm_isfinite(mn) ||
 						  !mm_isfinite(mx) || mn > mx || !mm_isfinite(shift)))
 			return mm_fail(err, MM_ECORRUPT, "describe state: moments of feature %u are invalid", j + 1);
-		for (uint64_t i = 0; i < ncent; i++)
-		{
-			double		cm = ld_f64(b + 8 * (FB_FIXED + i)),
-						cw = ld_f64(b + 8 * (FB_FIXED + DS_C + i));
-
-			if (!mm_isfinite(cm) || !(cw >= 1) || cw != floor(cw) || cw > 9007199254740992.0 ||
-				(i > 0 && cm < ld_f64(b + 8 * (FB_FIXED + i - 1))))
-				return mm_fail(err, MM_ECORRUPT, "describe state: quantile sketch of feature %u is invalid", j + 1);
-			wsum += cw;
-		}
-		for (uint64_t i = 0; i < nbuf; i++)
-			if (!mm_isfinite(ld_f64(b + 8 * (FB_FIXED + 2 * DS_C + i))))
-				return mm_fail(err, MM_ECORRUPT, "describe state: quantile sketch of feature %u is invalid", j + 1);
-		if (wsum != (double) count)
-			return mm_fail(err, MM_ECORRUPT, "describe state: quantile sketch of feature %u does not add up", j + 1);
 	}
-	if (v.names_len > 0)
-		return ds_check_names(st + size - v.names_len, v.names_len, v.d, err);
+	/* sample entries: keys below 2^53 and the threshold, multiplicities that add up */
+	for (uint32_t i = 0; i < h.nent; i++)
+	{
+		const uint8_t *e = ent + 8 * slots * i;
+		uint64_t	key = ld_u64(e + 8 * EN_KEY),
+					c = ld_u64(e + 8 * EN_COUNT);
+
+		if (key >> 53 || key > h.tau || c < 1 || c > h.rows - total)
+			return mm_fail(err, MM_ECORRUPT, "describe state: sample entry %u is invalid", i + 1);
+		total += c;
+		for (uint32_t j = 0; j < h.d; j++)
+		{
+			uint64_t	bits = ld_u64(e + 8 * (EN_VALS + j));
+			double		x = ld_f64(e + 8 * (EN_VALS + j));
+
+			if (bits != MM_DS_NULL_BITS && (!mm_isfinite(x) || bits == 0x8000000000000000ULL))
+				return mm_fail(err, MM_ECORRUPT, "describe state: sample entry %u is invalid", i + 1);
+		}
+	}
+	for (uint32_t j = 0; j < h.d; j++)
+	{
+		const uint8_t *b = feat + (size_t) j * 8;
+		uint64_t	count = ld_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
+					nulls = ld_u64(b + 8 * FB_NULLS * (size_t) h.d),
+					cv = 0,
+					cn = 0;
+
+		for (uint32_t i = 0; i < h.nent; i++)
+		{
+			const uint8_t *e = ent + 8 * slots * i;
+			uint64_t	c = ld_u64(e + 8 * EN_COUNT);
+
+			if (ld_u64(e + 8 * (EN_VALS + j)) == MM_DS_NULL_BITS)
+				cn += c;
+			else
+				cv += c;
+		}
+		/* without a threshold every row is in the sample */
+		if (cv > count || cn > nulls || (h.tau == MM_DS_NO_THRESHOLD && cv != count))
+			return mm_fail(err, MM_ECORRUPT, "describe state: the sample of feature %u does not add up", j + 1);
+	}
 	return MM_OK;
 }
 
 int
 mm_ds_header_ok(const uint8_t *st, size_t size)
 {
-	mm_ds_view	v;
+	ds_hdr		h;
 
-	if (size < MM_DS_HDRSZ || ld_u32(st) != MM_DS_MAGIC || ld_u32(st + 4) != (MM_DS_VERSION | (MM_DS_KIND << 16)))
-		return 0;
-	ds_read_header(st, &v);
-	return v.ccap == MM_DS_CENTROIDS && v.bcap == MM_DS_BUFFER && ld_u32(st + 32) == size &&
-		mm_ds_state_size(v.d, v.names_len) == size;
+	return ds_header_fields_ok(st, size, &h);
+}
+
+static void
+ds_map_header(uint8_t *st, const ds_hdr *hp, mm_ds_view *v)
+{
+	ds_hdr		h = *hp;
+
+	v->d = h.d;
+	v->k = h.k;
+	v->cap = h.cap;
+	v->nent = h.nent;
+	v->names_len = h.names_len;
+	v->rows = h.rows;
+	v->tau = h.tau;
+	v->mixed = h.mixed;
+	v->names = h.names_len > 0 ? st + MM_DS_HDRSZ : NULL;
+	if (h.d == 0)
+	{
+		v->feat = v->ent = v->row = NULL;
+		v->scratch = NULL;
+		return;
+	}
+	v->feat = (double *) (void *) (st + ds_feat_off(&h));
+	v->ent = v->feat + (size_t) h.d * FB_SLOTS;
+	v->scratch = (uint64_t *) (void *) (v->ent + (size_t) h.cap * (h.d + 2));
+	v->row = (double *) (void *) (v->scratch + 3 * (size_t) h.cap);
 }
 
 void
 mm_ds_map(uint8_t *st, mm_ds_view *v)
 {
-	size_t		size;
+	ds_hdr		h;
 
-	ds_read_header(st, v);
-	size = mm_ds_state_size(v->d, v->names_len);
-	v->feat = v->d > 0 ? (double *) (void *) (st + MM_DS_HDRSZ) : NULL;
-	v->scratch = v->d > 0 ? v->feat + (size_t) v->d * DS_BLOCK : NULL;
-	v->names = v->names_len > 0 ? st + size - v->names_len : NULL;
+	ds_read_header(st, &h);
+	ds_map_header(st, &h, v);
 }
 
-/* Sorts n finite doubles in place: quicksort (median of three) with insertion sort below 16. */
-static void
-sort_doubles(double *a, size_t n)
+int
+mm_ds_open(uint8_t *st, size_t size, mm_ds_view *v)
 {
-	while (n > 16)
-	{
-		size_t		i = 0,
-					j = n - 1,
-					mid = n / 2;
-		double		p,
-					t;
+	ds_hdr		h;
 
-		if (a[mid] < a[0])
-		{
-			t = a[mid]; a[mid] = a[0]; a[0] = t;
-		}
-		if (a[n - 1] < a[0])
-		{
-			t = a[n - 1]; a[n - 1] = a[0]; a[0] = t;
-		}
-		if (a[n - 1] < a[mid])
-		{
-			t = a[n - 1]; a[n - 1] = a[mid]; a[mid] = t;
-		}
-		p = a[mid];
-		for (;;)
-		{
-			while (a[i] < p)
-				i++;
-			while (p < a[j])
-				j--;
-			if (i >= j)
-				break;
-			t = a[i]; a[i] = a[j]; a[j] = t;
-			i++;
-			j--;
-		}
-		/* a[0..j] <= p <= a[j+1..n-1]: recurse into the smaller part, loop on the larger */
-		if (j + 1 < n - j - 1)
-		{
-			sort_doubles(a, j + 1);
-			a += j + 1;
-			n -= j + 1;
-		}
-		else
-		{
-			sort_doubles(a + j + 1, n - j - 1);
-			n = j + 1;
-		}
-	}
-	for (size_t i = 1; i < n; i++)
-	{
-		double		x = a[i];
-		size_t		k = i;
-
-		while (k > 0 && a[k - 1] > x)
-		{
-			a[k] = a[k - 1];
-			k--;
-		}
-		a[k] = x;
-	}
+	if (!ds_header_fields_ok(st, size, &h))
+		return 0;
+	ds_map_header(st, &h, v);
+	return 1;
 }
 
-static int
-item_cmp(const void *a, const void *b)
+static inline void
+st_u64(uint8_t *p, uint64_t x)
 {
-	const ds_item *x = (const ds_item *) a,
-			   *y = (const ds_item *) b;
+	memcpy(p, &x, 8);			/* the host is little-endian (mm_core.h) */
+}
 
-	if (x->m != y->m)
-		return x->m < y->m ? -1 : 1;
-	if (x->w != y->w)
-		return x->w < y->w ? -1 : 1;
-	return 0;
+static inline void
+st_u32(uint8_t *p, uint32_t x)
+{
+	memcpy(p, &x, 4);
+}
+
+static inline void
+ds_put_counts(uint8_t *st, const mm_ds_view *v)
+{
+	st_u64(st + 24, v->rows);
+	st_u32(st + 36, v->nent);
+	st_u64(st + 40, v->tau);
+	st_u32(st + 48, v->mixed);
+}
+
+uint32_t
+mm_ds_grow_capacity(const mm_ds_view *v, uint64_t incoming)
+{
+	uint32_t	max = mm_ds_capacity_max(v->d);
+	uint64_t	need = (uint64_t) v->nent + incoming,
+				cap;
+
+	if (v->d == 0 || need <= v->cap || v->cap >= max)
+		return 0;
+	cap = (uint64_t) v->cap * 2;
+	if (cap < need)
+		cap = need;
+	if (cap > max)
+		cap = max;
+	return (uint32_t) cap;
+}
+
+void
+mm_ds_resize(const uint8_t *src, const mm_ds_view *sv, uint8_t *dst, size_t dstsize, uint32_t cap, mm_ds_view *dv)
+{
+	size_t		keep = MM_DS_HDRSZ + pad8(sv->names_len) +
+		8 * ((size_t) sv->d * FB_SLOTS + (size_t) sv->nent * (sv->d + 2));
+
+	memcpy(dst, src, keep);
+	memset(dst + keep, 0, dstsize - keep);
+	put_u32_at(dst, 16, cap);
+	put_u32_at(dst, 32, (uint32_t) dstsize);
+	mm_ds_map(dst, dv);
+}
+
+/* Orders two entries' values by their bytes (the tie-break between rows that share a key). */
+static inline int
+ent_vals_cmp(const double *ent, size_t slots, uint32_t a, uint32_t b)
+{
+	return memcmp(ent + a * slots + EN_VALS, ent + b * slots + EN_VALS, (slots - EN_VALS) * 8);
 }
 
 /*
- * Writes m items, sorted by value, as at most C centroids into blk: all of them when they fit,
- * otherwise merged left to right while a centroid stays within total/delta values.
+ * Finds the first `keep` distinct rows of ent[0..n) by (key, value bytes): each kept row's
+ * first entry gets the multiplicity of all its copies, every other entry multiplicity 0.
+ * Returns the number of rows kept; *last gets the key of the keep-th row when there are at
+ * least keep distinct rows. scratch: 3 n slots.
  */
-static void
-digest_store(double *blk, ds_item *items, size_t m)
+static uint32_t
+ds_select(double *ent, uint32_t n, uint32_t d, uint32_t keep, uint64_t *scratch, uint64_t *last)
 {
-	double	   *cm = blk + FB_FIXED,
-			   *cw = cm + DS_C;
-	double		total = 0,
-				delta = MM_DS_DELTA;
-	size_t		k = 0;
+	size_t		slots = (size_t) d + 2;
+	uint64_t   *keys = scratch,
+			   *tmpk = scratch + n;
+	uint32_t   *idx = (uint32_t *) (void *) (scratch + 2 * (size_t) n),
+			   *tmpi = idx + n;
+	uint32_t	kept = 0;
 
-	if (m <= DS_C)
+	for (uint32_t i = 0; i < n; i++)
 	{
-		for (size_t i = 0; i < m; i++)
-		{
-			cm[i] = items[i].m;
-			cw[i] = items[i].w;
-		}
-		set_u64(blk, FB_NCENT, m);
-		return;
+		keys[i] = slot_u64(ent + i * slots, EN_KEY) & ((1ULL << 56) - 1);
+		idx[i] = i;
 	}
-	for (size_t i = 0; i < m; i++)
-		total += items[i].w;
-	for (;;)
+	mm_sort_by_key(keys, idx, n, tmpk, tmpi);
+	for (uint32_t a = 0; a < n;)
 	{
-		double		limit = total / delta,
-					curm = items[0].m,
-					curw = items[0].w;
+		uint32_t	b = a + 1;
 
-		k = 0;
-		for (size_t i = 1; i < m && k < DS_C; i++)
+		while (b < n && keys[b] == keys[a])
+			b++;
+		/* a run of entries with one key: order by value bytes (insertion sort; copies compare equal) */
+		for (uint32_t i = a + 1; i < b; i++)
 		{
-			if (curw + items[i].w <= limit)
+			uint32_t	x = idx[i],
+						m = i;
+
+			while (m > a && ent_vals_cmp(ent, slots, idx[m - 1], x) > 0)
 			{
-				curw += items[i].w;
-				curm += (items[i].m - curm) * (items[i].w / curw);
-				if (curm > items[i].m)	/* rounding: keep the centroids sorted */
-					curm = items[i].m;
+				idx[m] = idx[m - 1];
+				m--;
+			}
+			idx[m] = x;
+		}
+		for (uint32_t i = a; i < b;)
+		{
+			uint32_t	r = idx[i],
+						g = i + 1;
+			uint64_t	c = slot_u64(ent + r * slots, EN_COUNT);
+
+			while (g < b && ent_vals_cmp(ent, slots, r, idx[g]) == 0)
+			{
+				c += slot_u64(ent + idx[g] * slots, EN_COUNT);
+				set_u64(ent + idx[g] * slots, EN_COUNT, 0);
+				g++;
+			}
+			if (kept < keep)
+			{
+				set_u64(ent + r * slots, EN_COUNT, c);
+				if (++kept == keep)
+					*last = slot_u64(ent + r * slots, EN_KEY);
 			}
 			else
-			{
-				cm[k] = curm;
-				cw[k] = curw;
-				k++;
-				curm = items[i].m;
-				curw = items[i].w;
-			}
+				set_u64(ent + r * slots, EN_COUNT, 0);
+			i = g;
 		}
-		if (k < DS_C)
-		{
-			cm[k] = curm;
-			cw[k] = curw;
-			k++;
-			break;
-		}
-		delta *= 0.8;			/* cannot happen with delta <= (C - 1) / 2, kept as a guard */
+		a = b;
 	}
-	set_u64(blk, FB_NCENT, k);
+	return kept;
 }
 
-/* Merges the buffered values of one feature into its centroids. */
+/*
+ * Keeps the first min(k, cap - 1) distinct rows of a full sample, with their multiplicities,
+ * and lowers the threshold to the last one's key when rows were dropped.
+ */
 static void
-ds_flush(double *blk, ds_item *items)
+ds_compact(mm_ds_view *v)
 {
-	size_t		nc = slot_u64(blk, FB_NCENT),
-				nb = slot_u64(blk, FB_NBUF),
-				m = 0;
-	const double *cm = blk + FB_FIXED,
-			   *cw = cm + DS_C;
-	double	   *buf = blk + FB_FIXED + 2 * DS_C;
+	size_t		slots = (size_t) v->d + 2;
+	uint32_t	keep = v->k < v->cap ? v->k : v->cap - 1,
+				kept,
+				j = 0;
+	uint64_t	last = v->tau;
 
-	size_t		i = 0,
-				k = 0;
-
-	if (nc > DS_C)				/* only a forged state gets here: keep memory safe */
-		nc = DS_C;
-	if (nb > DS_B)
-		nb = DS_B;
-	/* the centroids are kept sorted: sort the buffer and merge the two runs */
-	sort_doubles(buf, nb);
-	while (i < nc || k < nb)
+	kept = ds_select(v->ent, v->nent, v->d, keep, v->scratch, &last);
+	if (kept == keep)
+		v->tau = last;
+	for (uint32_t i = 0; i < v->nent; i++)
 	{
-		if (k == nb || (i < nc && cm[i] <= buf[k]))
-		{
-			items[m].m = cm[i];
-			items[m++].w = cw[i++];
-		}
-		else
-		{
-			items[m].m = buf[k++];
-			items[m++].w = 1;
-		}
+		double	   *e = v->ent + i * slots;
+
+		if (slot_u64(e, EN_COUNT) == 0)
+			continue;
+		if (i != j)
+			memcpy(v->ent + j * slots, e, slots * 8);
+		j++;
 	}
-	digest_store(blk, items, m);
-	set_u64(blk, FB_NBUF, 0);
+	v->nent = j;
 }
 
-/* Appends x to the feature's buffer, merging a full buffer into the centroids first. */
+/* Puts a row (d normalised values) with multiplicity c into the sample, compacting a full one first. */
 static inline void
-ds_buffer_value(double *blk, double x, ds_item *scratch)
+ds_sample_row(mm_ds_view *v, uint64_t key, uint64_t c, const double *row)
 {
-	uint64_t	nb = slot_u64(blk, FB_NBUF);
+	double	   *e;
 
-	if (nb >= DS_B)				/* > only in a forged state: ds_flush stays in bounds */
+	if (v->nent >= v->cap)
 	{
-		ds_flush(blk, scratch);
-		nb = 0;
+		ds_compact(v);
+		if (key > v->tau)
+			return;
 	}
-	blk[FB_FIXED + 2 * DS_C + nb] = x;
-	set_u64(blk, FB_NBUF, nb + 1);
+	e = v->ent + (size_t) v->nent++ * (v->d + 2);
+	set_u64(e, EN_KEY, key);
+	set_u64(e, EN_COUNT, c);
+	memcpy(e + EN_VALS, row, (size_t) v->d * 8);
 }
 
 /* Welford's update on x - shift (the feature's first value), which keeps large offsets exact. */
 static inline void
-ds_add_value(double *blk, double x, ds_item *scratch)
+ds_add_value(double *blk, size_t dd, double x)
 {
-	uint64_t	n = slot_u64(blk, FB_COUNT) + 1;
+	uint64_t	n = slot_u64(blk, FB_COUNT * dd) + 1;
 	double		y,
 				mean,
 				delta;
 
 	if (n == 1)
 	{
-		blk[FB_SHIFT] = x;
-		blk[FB_MEAN] = 0;
-		blk[FB_M2] = 0;
-		blk[FB_MIN] = x;
-		blk[FB_MAX] = x;
+		blk[FB_SHIFT * dd] = x;
+		blk[FB_MEAN * dd] = 0;
+		blk[FB_M2 * dd] = 0;
+		blk[FB_MIN * dd] = x;
+		blk[FB_MAX * dd] = x;
 	}
 	else
 	{
-		y = x - blk[FB_SHIFT];
-		mean = blk[FB_MEAN];
+		y = x - blk[FB_SHIFT * dd];
+		mean = blk[FB_MEAN * dd];
 		delta = y - mean;
-		mean += delta / (double) n;
-		blk[FB_M2] += delta * (y - mean);
-		blk[FB_MEAN] = mean;
-		if (x < blk[FB_MIN])
-			blk[FB_MIN] = x;
-		if (x > blk[FB_MAX])
-			blk[FB_MAX] = x;
+		mean += delta * (1.0 / (double) n);
+		blk[FB_M2 * dd] += delta * (y - mean);
+		blk[FB_MEAN * dd] = mean;
+		if (x < blk[FB_MIN * dd])
+			blk[FB_MIN * dd] = x;
+		if (x > blk[FB_MAX * dd])
+			blk[FB_MAX * dd] = x;
 	}
-	set_u64(blk, FB_COUNT, n);
-	ds_buffer_value(blk, x, scratch);
+	set_u64(blk, FB_COUNT * dd, n);
+}
+
+/* Welford's update of every feature by one row, all features having n - 1 values (inv = 1/n). */
+static inline void
+ds_moments_row(double *feat, size_t d, const double *x, double inv)
+{
+	double	   *mean = feat + FB_MEAN * d,
+			   *m2 = feat + FB_M2 * d,
+			   *mn = feat + FB_MIN * d,
+			   *mx = feat + FB_MAX * d;
+	const double *sh = feat + FB_SHIFT * d;
+	size_t		j = 0;
+
+#ifdef __SSE2__
+	__m128d		vinv = _mm_set1_pd(inv);
+
+	for (; j + 2 <= d; j += 2)
+	{
+		__m128d		xv = _mm_loadu_pd(x + j),
+					y = _mm_sub_pd(xv, _mm_loadu_pd(sh + j)),
+					me = _mm_loadu_pd(mean + j),
+					delta = _mm_sub_pd(y, me);
+
+		me = _mm_add_pd(me, _mm_mul_pd(delta, vinv));
+		_mm_storeu_pd(m2 + j, _mm_add_pd(_mm_loadu_pd(m2 + j), _mm_mul_pd(delta, _mm_sub_pd(y, me))));
+		_mm_storeu_pd(mean + j, me);
+		_mm_storeu_pd(mn + j, _mm_min_pd(xv, _mm_loadu_pd(mn + j)));	/* x < min ? x : min */
+		_mm_storeu_pd(mx + j, _mm_max_pd(xv, _mm_loadu_pd(mx + j)));	/* x > max ? x : max */
+	}
+#endif
+	for (; j < d; j++)
+	{
+		double		y = x[j] - sh[j],
+					delta = y - mean[j],
+					me = mean[j] + delta * inv;
+
+		m2[j] += delta * (y - me);
+		mean[j] = me;
+		if (x[j] < mn[j])
+			mn[j] = x[j];
+		if (x[j] > mx[j])
+			mx[j] = x[j];
+	}
+}
+
+static inline uint64_t
+ds_fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+#define DS_MIX(h, w) ((h) = ((h) ^ (w)) * 0x9E3779B97F4A7C15ULL, (h) ^= (h) >> 29)
+
+static inline uint64_t
+ds_bits(const double *x)
+{
+	uint64_t	w;
+
+	memcpy(&w, x, 8);
+	return w;
+}
+
+uint64_t
+mm_ds_row_key(const double *x, uint32_t d)
+{
+	uint64_t	h0 = 0x6d6d64735f6b6579ULL ^ ((uint64_t) d * 0x9E3779B97F4A7C15ULL),
+				h1 = h0 ^ 0x1111111111111111ULL,
+				h2 = h0 ^ 0x2222222222222222ULL,
+				h3 = h0 ^ 0x3333333333333333ULL,
+				h;
+	uint32_t	j = 0;
+
+	/* four independent lanes, so the multiplications overlap */
+	for (; j + 4 <= d; j += 4)
+	{
+		DS_MIX(h0, ds_bits(x + j));
+		DS_MIX(h1, ds_bits(x + j + 1));
+		DS_MIX(h2, ds_bits(x + j + 2));
+		DS_MIX(h3, ds_bits(x + j + 3));
+	}
+	for (; j < d; j++)
+		DS_MIX(h0, ds_bits(x + j));
+	h = h0;
+	DS_MIX(h, h1);
+	DS_MIX(h, h2);
+	DS_MIX(h, h3);
+	return ds_fmix64(h ^ ds_fmix64(MM_DS_SEED)) >> 11;
 }
 
 void
 mm_ds_add(uint8_t *st, mm_ds_view *v, const double *vals, const uint8_t *present)
 {
-	ds_item    *scratch = (ds_item *) (void *) v->scratch;
-	size_t		k = 0;
+	double	   *row = v->row;
+	uint32_t	d = v->d;
+	uint64_t	key;
 
-	for (uint32_t j = 0; j < v->d; j++)
+	if (present == NULL)
 	{
-		double	   *blk = v->feat + (size_t) j * DS_BLOCK;
+		uint64_t	c = slot_u64(v->feat, 0);
 
-		if (present && !(present[j >> 3] & (1 << (j & 7))))
-			set_u64(blk, FB_NULLS, slot_u64(blk, FB_NULLS) + 1);
+		if (!v->mixed && c > 0)
+		{
+			/* every feature has c values: one reciprocal for all */
+			ds_moments_row(v->feat, d, vals, 1.0 / (double) (c + 1));
+			set_u64(v->feat, 0, c + 1);	/* count[0] holds for all while unmixed */
+		}
 		else
-			ds_add_value(blk, vals[k++], scratch);
+			for (uint32_t j = 0; j < d; j++)
+				ds_add_value(v->feat + j, d, vals[j]);
+		key = mm_ds_row_key(vals, d);
+		if (key <= v->tau)
+		{
+			for (uint32_t j = 0; j < d; j++)
+				row[j] = vals[j] == 0 ? 0 : vals[j];	/* -0 and 0 are one value */
+			ds_sample_row(v, key, 1, row);
+		}
+	}
+	else
+	{
+		size_t		k = 0;
+
+		if (!v->mixed)
+			for (uint32_t j = 1; j < d; j++)
+				set_u64(v->feat, j, slot_u64(v->feat, 0));
+		for (uint32_t j = 0; j < d; j++)
+		{
+			double	   *blk = v->feat + j;
+
+			if (!(present[j >> 3] & (1 << (j & 7))))
+			{
+				uint64_t	nb = MM_DS_NULL_BITS;
+
+				set_u64(blk, FB_NULLS * (size_t) d, slot_u64(blk, FB_NULLS * (size_t) d) + 1);
+				memcpy(row + j, &nb, 8);
+				v->mixed = 1;
+			}
+			else
+			{
+				double		x = vals[k++];
+
+				ds_add_value(blk, d, x);
+				row[j] = x == 0 ? 0 : x;
+			}
+		}
+		key = mm_ds_row_key(row, d);
+		if (key <= v->tau)
+			ds_sample_row(v, key, 1, row);
 	}
 	v->rows++;
-	put_u64_at(st, 24, v->rows);
+	ds_put_counts(st, v);
 }
 
 void
 mm_ds_add_null_rows(uint8_t *st, mm_ds_view *v, uint64_t k)
 {
+	size_t		dd = v->d;
+
 	for (uint32_t j = 0; j < v->d; j++)
 	{
-		double	   *blk = v->feat + (size_t) j * DS_BLOCK;
+		double	   *blk = v->feat + j;
 
-		set_u64(blk, FB_NULLS, slot_u64(blk, FB_NULLS) + k);
+		set_u64(blk, FB_NULLS * dd, slot_u64(blk, FB_NULLS * dd) + k);
 	}
 	v->rows += k;
-	put_u64_at(st, 24, v->rows);
+	ds_put_counts(st, v);
 }
 
 mm_status
 mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, mm_err *err)
 {
-	mm_ds_view	s;
+	ds_hdr		s;
 	mm_status	rc;
-	ds_item    *items;
+	const uint8_t *sfeat,
+			   *sent;
+	size_t		slots,
+				dd = v->d;
+	uint64_t	na0,
+				nb0;
 
 	if ((rc = mm_ds_validate(src, srcsize, err)) != MM_OK)
 		return rc;
@@ -539,146 +824,231 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 	if (s.d != v->d)
 		return mm_fail(err, MM_EMISMATCH, "cannot combine describe states of %u and %u features", v->d, s.d);
 	if (s.names_len != v->names_len ||
-		(s.names_len > 0 && memcmp(src + srcsize - s.names_len, v->names, s.names_len) != 0))
+		(s.names_len > 0 && memcmp(src + MM_DS_HDRSZ, v->names, s.names_len) != 0))
 		return mm_fail(err, MM_EMISMATCH, "cannot combine describe states with different feature names");
-	items = (ds_item *) (void *) v->scratch;
+	sfeat = src + ds_feat_off(&s);
+	sent = src + ds_ent_off(&s);
+	slots = (size_t) s.d + 2;
+	/* an unmixed state's count[0] holds for every feature; every count is written below */
+	na0 = slot_u64(v->feat, 0);
+	nb0 = ld_u64(sfeat);
 	for (uint32_t j = 0; j < v->d; j++)
 	{
-		double	   *blk = v->feat + (size_t) j * DS_BLOCK;
-		const uint8_t *b = src + MM_DS_HDRSZ + (size_t) j * DS_BLOCK * 8;
-		uint64_t	na = slot_u64(blk, FB_COUNT),
-					nb = ld_u64(b + 8 * FB_COUNT),
-					snc = ld_u64(b + 8 * FB_NCENT),
-					snb = ld_u64(b + 8 * FB_NBUF);
-		size_t		nc,
-					m = 0;
+		double	   *blk = v->feat + j;
+		const uint8_t *b = sfeat + (size_t) j * 8;
+		uint64_t	na = v->mixed ? slot_u64(blk, FB_COUNT * dd) : na0,
+					nb = s.mixed ? ld_u64(b + 8 * FB_COUNT * (size_t) s.d) : nb0;
 
-		set_u64(blk, FB_NULLS, slot_u64(blk, FB_NULLS) + ld_u64(b + 8 * FB_NULLS));
+		set_u64(blk, FB_NULLS * dd, slot_u64(blk, FB_NULLS * dd) + ld_u64(b + 8 * FB_NULLS * (size_t) s.d));
 		if (nb == 0)
 			continue;
 		if (na == 0)
 		{
-			blk[FB_SHIFT] = ld_f64(b + 8 * FB_SHIFT);
-			blk[FB_MEAN] = ld_f64(b + 8 * FB_MEAN);
-			blk[FB_M2] = ld_f64(b + 8 * FB_M2);
-			blk[FB_MIN] = ld_f64(b + 8 * FB_MIN);
-			blk[FB_MAX] = ld_f64(b + 8 * FB_MAX);
+			blk[FB_SHIFT * dd] = ld_f64(b + 8 * FB_SHIFT * (size_t) s.d);
+			blk[FB_MEAN * dd] = ld_f64(b + 8 * FB_MEAN * (size_t) s.d);
+			blk[FB_M2 * dd] = ld_f64(b + 8 * FB_M2 * (size_t) s.d);
+			blk[FB_MIN * dd] = ld_f64(b + 8 * FB_MIN * (size_t) s.d);
+			blk[FB_MAX * dd] = ld_f64(b + 8 * FB_MAX * (size_t) s.d);
 		}
 		else
 		{
 			double		fa = (double) na,
 						fb = (double) nb,
 						fn = fa + fb,
-						delta = (ld_f64(b + 8 * FB_SHIFT) - blk[FB_SHIFT]) + (ld_f64(b + 8 * FB_MEAN) - blk[FB_MEAN]);
+						delta = (ld_f64(b + 8 * FB_SHIFT * (size_t) s.d) - blk[FB_SHIFT * dd]) + (ld_f64(b + 8 * FB_MEAN * (size_t) s.d) - blk[FB_MEAN * dd]);
 
-			blk[FB_M2] += ld_f64(b + 8 * FB_M2) + delta * delta * (fa * fb / fn);
-			blk[FB_MEAN] += delta * (fb / fn);
-			if (ld_f64(b + 8 * FB_MIN) < blk[FB_MIN])
-				blk[FB_MIN] = ld_f64(b + 8 * FB_MIN);
-			if (ld_f64(b + 8 * FB_MAX) > blk[FB_MAX])
-				blk[FB_MAX] = ld_f64(b + 8 * FB_MAX);
+			blk[FB_M2 * dd] += ld_f64(b + 8 * FB_M2 * (size_t) s.d) + delta * delta * (fa * fb / fn);
+			blk[FB_MEAN * dd] += delta * (fb / fn);
+			if (ld_f64(b + 8 * FB_MIN * (size_t) s.d) < blk[FB_MIN * dd])
+				blk[FB_MIN * dd] = ld_f64(b + 8 * FB_MIN * (size_t) s.d);
+			if (ld_f64(b + 8 * FB_MAX * (size_t) s.d) > blk[FB_MAX * dd])
+				blk[FB_MAX * dd] = ld_f64(b + 8 * FB_MAX * (size_t) s.d);
 		}
-		set_u64(blk, FB_COUNT, na + nb);
-		/* src's buffered values join dst's buffer */
-		for (uint64_t i = 0; i < snb; i++)
-			ds_buffer_value(blk, ld_f64(b + 8 * (FB_FIXED + 2 * DS_C + i)), items);
-		/* then the two sets of centroids are merged */
-		if (snc == 0)
+		set_u64(blk, FB_COUNT * dd, na + nb);
+	}
+	v->mixed |= s.mixed;
+	/* the sample of the union: src's entries under dst's threshold join dst's */
+	for (uint32_t i = 0; i < s.nent; i++)
+	{
+		const uint8_t *e = sent + 8 * slots * i;
+		uint64_t	key = ld_u64(e + 8 * EN_KEY);
+
+		if (key > v->tau)
 			continue;
-		nc = slot_u64(blk, FB_NCENT);
-		for (size_t i = 0; i < nc; i++, m++)
+		memcpy(v->row, e + 8 * EN_VALS, (size_t) s.d * 8);
+		ds_sample_row(v, key, ld_u64(e + 8 * EN_COUNT), v->row);
+	}
+	/* a threshold only ever falls: the smaller one holds for the union */
+	if (s.tau < v->tau)
+	{
+		uint32_t	j = 0;
+
+		v->tau = s.tau;
+		for (uint32_t i = 0; i < v->nent; i++)
 		{
-			items[m].m = blk[FB_FIXED + i];
-			items[m].w = blk[FB_FIXED + DS_C + i];
+			double	   *e = v->ent + i * slots;
+
+			if (slot_u64(e, EN_KEY) > v->tau)
+				continue;
+			if (i != j)
+				memcpy(v->ent + j * slots, e, slots * 8);
+			j++;
 		}
-		for (size_t i = 0; i < snc; i++, m++)
-		{
-			items[m].m = ld_f64(b + 8 * (FB_FIXED + i));
-			items[m].w = ld_f64(b + 8 * (FB_FIXED + DS_C + i));
-		}
-		qsort(items, m, sizeof(ds_item), item_cmp);
-		digest_store(blk, items, m);
+		v->nent = j;
 	}
 	v->rows += s.rows;
-	put_u64_at(dst, 24, v->rows);
+	ds_put_counts(dst, v);
 	return MM_OK;
 }
 
+/* Order-preserving map of a finite double's bits to an unsigned integer. */
+static inline uint64_t
+f64_ord(double x)
+{
+	uint64_t	u;
+
+	memcpy(&u, &x, 8);
+	return (u >> 63) ? ~u : u | 0x8000000000000000ULL;
+}
+
+static inline double
+ord_f64(uint64_t u)
+{
+	double		x;
+
+	u = (u >> 63) ? u & 0x7fffffffffffffffULL : ~u;
+	memcpy(&x, &u, 8);
+	return x;
+}
+
+/* Sorts (a[i], w[i]) by a, LSD radix on bytes, skipping bytes that are all equal. */
+static void
+radix_pairs(uint64_t *a, uint64_t *w, size_t n, uint64_t *ta, uint64_t *tw, size_t (*cnt)[256])
+{
+	uint64_t   *a0 = a,
+			   *w0 = w;
+
+	memset(cnt, 0, 8 * 256 * sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			cnt[b][(a[i] >> (8 * b)) & 0xff]++;
+	for (int b = 0; b < 8; b++)
+	{
+		size_t		sum = 0;
+		uint64_t   *t;
+
+		if (cnt[b][(a[0] >> (8 * b)) & 0xff] == n)
+			continue;
+		for (int c = 0; c < 256; c++)
+		{
+			size_t		x = cnt[b][c];
+
+			cnt[b][c] = sum;
+			sum += x;
+		}
+		for (size_t i = 0; i < n; i++)
+		{
+			size_t		p = cnt[b][(a[i] >> (8 * b)) & 0xff]++;
+
+			ta[p] = a[i];
+			tw[p] = w[i];
+		}
+		t = a; a = ta; ta = t;
+		t = w; w = tw; tw = t;
+	}
+	if (a != a0)
+	{
+		memcpy(a0, a, n * 8);
+		memcpy(w0, w, n * 8);
+	}
+}
+
+static inline double
+clampd(double x, double lo, double hi)
+{
+	return x < lo ? lo : (x > hi ? hi : x);
+}
+
 /*
- * Quantile q of sorted items (weighted centroids; weight-1 items are single values). Centroid
- * i sits at rank (values before it) + (w_i - 1) / 2 in 0 .. n - 1, min at rank 0 and max at
- * n - 1; the quantile's rank q (n - 1) is interpolated linearly between neighbours. With
- * all weights 1 this is numpy's default ('linear') quantile.
+ * numpy's 'linear' quantile q of the multiset where sorted value v[i] occurs w[i] times
+ * (total W): virtual index q (W - 1), and numpy's lerp (b - (b - a)(1 - t) when t >= 0.5).
  */
 static double
-digest_quantile(const ds_item *it, size_t m, double n, double mn, double mx, double q)
+weighted_quantile(const uint64_t *v, const uint64_t *w, size_t m, uint64_t total, double q)
 {
-	double		h = q * (n - 1),
-				before = 0,
-				pc = 0,
-				pm = mn,
-				r;
+	double		h = q * (double) (total - 1),
+				lo = floor(h),
+				t = h - lo,
+				a = 0,
+				b = 0,
+				diff;
+	uint64_t	r = (uint64_t) lo,
+				cum = 0;
+	size_t		i = 0;
 
-	for (size_t i = 0; i < m; i++)
-	{
-		double		c = before + (it[i].w - 1) / 2;
-
-		if (h <= c)
-		{
-			if (c <= pc)
-				r = it[i].m;
-			else
-				r = pm + (it[i].m - pm) * ((h - pc) / (c - pc));
-			goto done;
-		}
-		pc = c;
-		pm = it[i].m;
-		before += it[i].w;
-	}
-	if (n - 1 <= pc)
-		r = pm;
+	while (i < m && cum + w[i] <= r)
+		cum += w[i++];
+	a = ord_f64(v[i]);
+	if (r + 1 < cum + w[i] || i + 1 >= m)
+		b = a;
 	else
-		r = pm + (mx - pm) * ((h - pc) / (n - 1 - pc));
-done:
-	if (r < mn)
-		r = mn;
-	if (r > mx)
-		r = mx;
-	return r;
+		b = ord_f64(v[i + 1]);
+	diff = b - a;
+	return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
 mm_status
 mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary *out, mm_err *err)
 {
-	mm_ds_view	v;
+	ds_hdr		h;
 	mm_status	rc;
-	ds_item    *items;
-	const uint8_t *names,
-			   *np;
+	double	   *ent = NULL;
+	uint64_t   *scratch = NULL,
+			   *vals = NULL;
+	size_t		(*cnt)[256] = NULL;
+	const uint8_t *np,
+			   *feat;
+	size_t		slots;
+	uint32_t	kept = 0,
+				m;
+	uint64_t	last = 0;
 
 	if ((rc = mm_ds_validate(st, size, err)) != MM_OK)
 		return rc;
-	ds_read_header(st, &v);
-	out->rows = v.rows;
-	out->d = v.d;
-	out->features = mm_alloc_array(a, v.d, sizeof(mm_ds_feature));
-	items = mm_alloc_array(a, DS_C + DS_B, sizeof(ds_item));
-	if (!out->features || !items)
+	ds_read_header(st, &h);
+	out->rows = h.rows;
+	out->d = h.d;
+	out->features = mm_alloc_array(a, h.d, sizeof(mm_ds_feature));
+	if (!out->features)
 		return mm_fail(err, MM_ENOMEM, "out of memory");
-	names = v.names_len > 0 ? st + size - v.names_len : NULL;
-	np = names;
-	for (uint32_t j = 0; j < v.d; j++)
+	slots = (size_t) h.d + 2;
+	if (h.nent > 0)
 	{
-		const uint8_t *b = st + MM_DS_HDRSZ + (size_t) j * DS_BLOCK * 8;
+		ent = mm_alloc_array(a, (size_t) h.nent * slots, 8);
+		scratch = mm_alloc_array(a, 3 * (size_t) h.nent, 8);
+		vals = mm_alloc_array(a, 4 * (size_t) h.nent, 8);
+		cnt = mm_alloc_array(a, 8 * 256, sizeof(size_t));
+		if (!ent || !scratch || !vals || !cnt)
+			return mm_fail(err, MM_ENOMEM, "out of memory");
+		memcpy(ent, st + ds_ent_off(&h), (size_t) h.nent * slots * 8);
+		kept = ds_select(ent, h.nent, h.d, h.k, scratch, &last);
+	}
+	(void) kept;
+	feat = st + ds_feat_off(&h);
+	np = h.names_len > 0 ? st + MM_DS_HDRSZ : NULL;
+	for (uint32_t j = 0; j < h.d; j++)
+	{
+		const uint8_t *b = feat + (size_t) j * 8;
 		mm_ds_feature *f = &out->features[j];
-		size_t		nc = ld_u64(b + 8 * FB_NCENT),
-					nb = ld_u64(b + 8 * FB_NBUF),
-					m = 0;
 		double		n,
 					m2;
+		uint64_t	total = 0,
+				   *w;
 
-		f->count = ld_u64(b + 8 * FB_COUNT);
-		f->nulls = ld_u64(b + 8 * FB_NULLS);
+		f->count = ld_u64(h.mixed ? b : feat);
+		f->nulls = ld_u64(b + 8 * FB_NULLS * (size_t) h.d);
+		f->name = NULL;
+		f->name_len = 0;
 		if (np)
 		{
 			f->name_len = ld_u32(np);
@@ -691,26 +1061,39 @@ mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary
 			continue;
 		}
 		n = (double) f->count;
-		m2 = ld_f64(b + 8 * FB_M2);
-		f->mean = ld_f64(b + 8 * FB_SHIFT) + ld_f64(b + 8 * FB_MEAN);
+		m2 = ld_f64(b + 8 * FB_M2 * (size_t) h.d);
+		f->mean = ld_f64(b + 8 * FB_SHIFT * (size_t) h.d) + ld_f64(b + 8 * FB_MEAN * (size_t) h.d);
 		f->std = sqrt(m2 / n);
 		f->std_sample = f->count > 1 ? sqrt(m2 / (n - 1)) : NAN;
-		f->min = ld_f64(b + 8 * FB_MIN);
-		f->max = ld_f64(b + 8 * FB_MAX);
-		for (size_t i = 0; i < nc; i++, m++)
+		f->min = ld_f64(b + 8 * FB_MIN * (size_t) h.d);
+		f->max = ld_f64(b + 8 * FB_MAX * (size_t) h.d);
+		/* the sampled values of this feature with their multiplicities, sorted */
+		w = vals + h.nent;
+		m = 0;
+		for (uint32_t i = 0; i < h.nent; i++)
 		{
-			items[m].m = ld_f64(b + 8 * (FB_FIXED + i));
-			items[m].w = ld_f64(b + 8 * (FB_FIXED + DS_C + i));
+			const double *e = ent + i * slots;
+			uint64_t	c = slot_u64(e, EN_COUNT),
+						bits = slot_u64(e, EN_VALS + j);
+
+			if (c == 0 || bits == MM_DS_NULL_BITS)
+				continue;
+			vals[m] = f64_ord(e[EN_VALS + j]);
+			w[m++] = c;
+			total += c;
 		}
-		for (size_t i = 0; i < nb; i++, m++)
+		if (m == 0)				/* every sampled row has this feature NULL */
 		{
-			items[m].m = ld_f64(b + 8 * (FB_FIXED + 2 * DS_C + i));
-			items[m].w = 1;
+			f->p25 = f->p50 = f->p75 = NAN;
+			continue;
 		}
-		qsort(items, m, sizeof(ds_item), item_cmp);
-		f->p25 = digest_quantile(items, m, n, f->min, f->max, 0.25);
-		f->p50 = digest_quantile(items, m, n, f->min, f->max, 0.50);
-		f->p75 = digest_quantile(items, m, n, f->min, f->max, 0.75);
+		radix_pairs(vals, w, m, vals + 2 * (size_t) h.nent, vals + 3 * (size_t) h.nent, cnt);
+		f->p25 = weighted_quantile(vals, w, m, total, 0.25);
+		f->p50 = weighted_quantile(vals, w, m, total, 0.50);
+		f->p75 = weighted_quantile(vals, w, m, total, 0.75);
+		f->p25 = clampd(f->p25, f->min, f->max);
+		f->p50 = clampd(f->p50, f->min, f->max);
+		f->p75 = clampd(f->p75, f->min, f->max);
 	}
 	return MM_OK;
 }

@@ -70,6 +70,21 @@ check_describe_row(ArrayType *a)
 	d = ARR_DIMS(a)[0];
 	v = (const double *) ARR_DATA_PTR(a);
 	bm = ARR_NULLBITMAP(a);
+	if (bm == NULL)
+	{
+		/* one branch-free pass over the exponent bits, then find the culprit */
+		uint64		bad = 0;
+
+		for (int j = 0; j < d; j++)
+		{
+			uint64		b;
+
+			memcpy(&b, v + j, 8);
+			bad |= (b & UINT64CONST(0x7ff0000000000000)) == UINT64CONST(0x7ff0000000000000);
+		}
+		if (likely(bad == 0))
+			return d;
+	}
 	for (int j = 0; j < d; j++)
 	{
 		if (bm && !(bm[j >> 3] & (1 << (j & 7))))
@@ -138,7 +153,8 @@ encode_names(ArrayType *na, int d, Size *len)
 static bytea *
 new_describe_state(MemoryContext aggcxt, uint32 d, const uint8 *names, Size names_len, uint64 null_rows)
 {
-	Size		size = mm_ds_state_size(d, names_len);
+	uint32		cap = mm_ds_initial_capacity(d);
+	Size		size = mm_ds_state_size(d, names_len, cap);
 	bytea	   *st;
 
 	if (size == 0)
@@ -146,8 +162,22 @@ new_describe_state(MemoryContext aggcxt, uint32 d, const uint8 *names, Size name
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("describe supports at most %d features, got %u", MM_DS_MAX_FEATURES, d)));
 	st = alloc_state(aggcxt, size, MM_DS_HDRSZ);
-	mm_ds_init((uint8 *) VARDATA(st), size, d, names, names_len, null_rows);
+	mm_ds_init((uint8 *) VARDATA(st), size, d, cap, names, names_len, null_rows);
 	return st;
+}
+
+/*
+ * A copy of a mapped describe state with room for cap sample entries; v maps the copy. The old
+ * state is left alone (it may be the executor's transition value, which it frees itself).
+ */
+static bytea *
+grow_describe_state(MemoryContext aggcxt, bytea *st, mm_ds_view *v, uint32 cap)
+{
+	Size		size = mm_ds_state_size(v->d, v->names_len, cap);
+	bytea	   *n = alloc_state(aggcxt, size, MM_DS_HDRSZ);
+
+	mm_ds_resize((const uint8 *) VARDATA(st), v, (uint8 *) VARDATA(n), size, cap, v);
+	return n;
 }
 
 /* Transition: adds one row (float8[], NULL elements and NULL arrays counted as nulls) to describe's state. */
@@ -164,35 +194,44 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0))
 	{
 		st = own_state((bytea *) PG_GETARG_POINTER(0), aggcxt, MM_DS_HDRSZ);
-		if (!mm_ds_header_ok((const uint8 *) VARDATA(st), VARSIZE(st) - VARHDRSZ))
+		if (!mm_ds_open((uint8 *) VARDATA(st), VARSIZE(st) - VARHDRSZ, &v))
 			state_corrupt("describe");
 	}
 	if (PG_ARGISNULL(1))
 	{
 		if (st == NULL)
+		{
 			st = new_describe_state(aggcxt, 0, NULL, 0, 0);
-		mm_ds_map((uint8 *) VARDATA(st), &v);
+			mm_ds_map((uint8 *) VARDATA(st), &v);
+		}
 		mm_ds_add_null_rows((uint8 *) VARDATA(st), &v, 1);
 		PG_RETURN_BYTEA_P(st);
 	}
 	xa = PG_GETARG_ARRAYTYPE_P(1);
 	d = check_describe_row(xa);
-	if (st == NULL || mm_ds_dims((const uint8 *) VARDATA(st)) == 0)
+	if (st == NULL || v.d == 0)
 	{
-		uint64		prior = st ? mm_ds_rows((const uint8 *) VARDATA(st)) : 0;
+		uint64		prior = st ? v.rows : 0;
 		uint8	   *names = NULL;
 		Size		names_len = 0;
 
 		if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 			names = encode_names(PG_GETARG_ARRAYTYPE_P(2), d, &names_len);
 		st = new_describe_state(aggcxt, (uint32) d, names, names_len, prior);
+		mm_ds_map((uint8 *) VARDATA(st), &v);
 	}
-	mm_ds_map((uint8 *) VARDATA(st), &v);
 	if ((uint32) d != v.d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("describe: feature arrays have different lengths"),
 				 errdetail("Expected %u features, got %d.", v.d, d)));
+	if (unlikely(v.nent >= v.cap))
+	{
+		uint32		cap = mm_ds_grow_capacity(&v, 1);
+
+		if (cap != 0)
+			st = grow_describe_state(aggcxt, st, &v, cap);
+	}
 	mm_ds_add((uint8 *) VARDATA(st), &v, (const double *) ARR_DATA_PTR(xa), ARR_NULLBITMAP(xa));
 	if ((Pointer) xa != DatumGetPointer(PG_GETARG_DATUM(1)))
 		pfree(xa);
@@ -236,6 +275,13 @@ mm_describe_combine(PG_FUNCTION_ARGS)
 	}
 	a = own_state(a, aggcxt, MM_DS_HDRSZ);
 	mm_ds_map((uint8 *) VARDATA(a), &v);
+	if (mm_ds_dims((const uint8 *) VARDATA_ANY(b)) == v.d)
+	{
+		uint32		cap = mm_ds_grow_capacity(&v, mm_ds_entries((const uint8 *) VARDATA_ANY(b)));
+
+		if (cap != 0)
+			a = grow_describe_state(aggcxt, a, &v, cap);
+	}
 	if (mm_ds_combine((uint8 *) VARDATA(a), &v, (const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
 		mm_pg_raise(&err);
 	PG_RETURN_BYTEA_P(a);

@@ -1,5 +1,6 @@
 /*
- * test_stats.c: unit tests for mm_stats.c: describe's moments, nulls and quartiles, corr_matrix's
+ * test_stats.c: unit tests for mm_stats.c: describe's moments, nulls and quartiles (the row
+ * sample: exactness, its k-th key threshold, merge == one pass in any order), corr_matrix's
  * co-moments, combine == one pass, state validation (including every single-byte corruption of
  * small states), and the pinned split hash.
  */
@@ -42,12 +43,45 @@ static ds
 new_ds(uint32_t d, const uint8_t *names, size_t names_len)
 {
 	ds			s;
+	uint32_t	cap = mm_ds_initial_capacity(d);
 
-	s.size = mm_ds_state_size(d, names_len);
+	s.size = mm_ds_state_size(d, names_len, cap);
 	s.st = alloc_state(s.size);
-	mm_ds_init(s.st, s.size, d, names, names_len, 0);
+	mm_ds_init(s.st, s.size, d, cap, names, names_len, 0);
 	mm_ds_map(s.st, &s.v);
 	return s;
+}
+
+/* Grows s (as the binding does) so that `incoming` more sample entries fit. */
+static void
+ds_reserve(ds *s, uint64_t incoming)
+{
+	uint32_t	cap = mm_ds_grow_capacity(&s->v, incoming);
+
+	if (cap != 0)
+	{
+		size_t		size = mm_ds_state_size(s->v.d, s->v.names_len, cap);
+		uint8_t    *st = alloc_state(size);
+
+		mm_ds_resize(s->st, &s->v, st, size, cap, &s->v);
+		s->st = st;
+		s->size = size;
+	}
+}
+
+static void
+ds_add(ds *s, const double *vals, const uint8_t *present)
+{
+	ds_reserve(s, 1);
+	mm_ds_add(s->st, &s->v, vals, present);
+}
+
+static mm_status
+ds_combine(ds *a, const ds *b, mm_err *err)
+{
+	if (mm_ds_dims(b->st) == a->v.d)
+		ds_reserve(a, mm_ds_entries(b->st));
+	return mm_ds_combine(a->st, &a->v, b->st, b->size, err);
 }
 
 typedef struct cr
@@ -71,6 +105,15 @@ new_cr(uint32_t d)
 }
 
 static int
+u64cmp(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *) a,
+				y = *(const uint64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
 dcmp(const void *a, const void *b)
 {
 	double		x = *(const double *) a,
@@ -79,16 +122,18 @@ dcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* numpy's default ('linear') quantile of sorted values. */
+/* numpy's default ('linear') quantile of sorted values, with numpy 1.22+'s lerp. */
 static double
 lin_quantile(const double *s, size_t n, double q)
 {
-	double		h = q * (double) (n - 1);
+	double		h = q * (double) (n - 1),
+				t;
 	size_t		i = (size_t) h;
 
 	if (i + 1 >= n)
 		return s[n - 1];
-	return s[i] + (s[i + 1] - s[i]) * (h - (double) i);
+	t = h - (double) i;
+	return t >= 0.5 ? s[i + 1] - (s[i + 1] - s[i]) * (1 - t) : s[i] + (s[i + 1] - s[i]) * t;
 }
 
 /* Rank error of estimate e against sorted values: 0 when some rank of e in [lo, hi] hits q. */
@@ -157,7 +202,7 @@ test_describe_moments(void)
 	double		col[N];
 
 	for (size_t i = 0; i < N; i++)
-		mm_ds_add(s.st, &s.v, X + i * D, NULL);
+		ds_add(&s, X + i * D, NULL);
 	sum = summarise(&s);
 	CHECK_EQ(sum.rows, N, "describe: rows");
 	for (int j = 0; j < D; j++)
@@ -208,15 +253,15 @@ test_describe_combine(void)
 	int			ok = 1;
 
 	for (size_t i = 0; i < N; i++)
-		mm_ds_add(one.st, &one.v, X + i * D, NULL);
+		ds_add(&one, X + i * D, NULL);
 	for (int p = 0; p < 4; p++)
 	{
 		parts[p] = new_ds(D, NULL, 0);
 		for (size_t i = cut[p]; i < cut[p + 1]; i++)
-			mm_ds_add(parts[p].st, &parts[p].v, X + i * D, NULL);
+			ds_add(&parts[p], X + i * D, NULL);
 	}
 	for (int p = 1; p < 4; p++)
-		CHECK_STATUS(mm_ds_combine(parts[0].st, &parts[0].v, parts[p].st, parts[p].size, &err), MM_OK, &err,
+		CHECK_STATUS(ds_combine(&parts[0], &parts[p], &err), MM_OK, &err,
 					 "describe: combine partial states");
 	CHECK_STATUS(mm_ds_validate(parts[0].st, parts[0].size, &err), MM_OK, &err, "describe: combined state validates");
 	a = summarise(&one);
@@ -228,9 +273,10 @@ test_describe_combine(void)
 		ok &= fabs(a.features[j].std - b.features[j].std) <= 1e-11 * a.features[j].std;
 		ok &= a.features[j].min == b.features[j].min && a.features[j].max == b.features[j].max;
 		ok &= a.features[j].count == b.features[j].count;
-		ok &= fabs(a.features[j].p50 - b.features[j].p50) <= 0.05 * (a.features[j].max - a.features[j].min);
+		ok &= a.features[j].p25 == b.features[j].p25 && a.features[j].p50 == b.features[j].p50 &&
+			a.features[j].p75 == b.features[j].p75;
 	}
-	CHECK(ok, "describe: combine of four states equals one pass");
+	CHECK(ok, "describe: combine of four states equals one pass (quartiles identical)");
 }
 
 static void
@@ -254,14 +300,14 @@ test_describe_exact_and_nulls(void)
 		row[0] = vals[i];
 		row[1] = -vals[i];
 		if (i % 4 == 0)
-			mm_ds_add(s.st, &s.v, row, &present);
+			ds_add(&s, row, &present);
 		else
-			mm_ds_add(s.st, &s.v, row, NULL);
+			ds_add(&s, row, NULL);
 	}
 	memcpy(sorted, vals, sizeof(vals));
 	qsort(sorted, 256, sizeof(double), dcmp);
 	mm_ds_add_null_rows(nul.st, &nul.v, 5);
-	CHECK_STATUS(mm_ds_combine(s.st, &s.v, nul.st, nul.size, &err), MM_OK, &err, "describe: combine a NULL-rows state");
+	CHECK_STATUS(ds_combine(&s, &nul, &err), MM_OK, &err, "describe: combine a NULL-rows state");
 	sum = summarise(&s);
 	CHECK_EQ(sum.rows, 261, "describe: rows include NULL arrays");
 	CHECK(sum.features[0].count == 256 && sum.features[0].nulls == 5, "describe: feature 1 counts");
@@ -271,8 +317,126 @@ test_describe_exact_and_nulls(void)
 	ok &= sum.features[0].p75 == lin_quantile(sorted, 256, 0.75);
 	if (!CHECK(ok, "describe: quartiles of 256 values are exact (numpy linear)"))
 		NOTE("p50 %.17g vs %.17g", sum.features[0].p50, lin_quantile(sorted, 256, 0.5));
-	CHECK_STATUS(mm_ds_combine(s.st, &s.v, other.st, other.size, &err), MM_EMISMATCH, &err,
+	CHECK_STATUS(ds_combine(&s, &other, &err), MM_EMISMATCH, &err,
 				 "describe: combining 2 and 3 features is a mismatch");
+}
+
+/* Sample size, threshold and exactness of the row sample; any order and any merge give the same. */
+static void
+test_describe_sample(void)
+{
+	enum
+	{
+		M = 60000
+	};
+	static double col[M],
+				rows[M * 2];
+	static uint64_t keys[M];
+	ds			one = new_ds(2, NULL, 0),
+				rev = new_ds(2, NULL, 0),
+				parts[3],
+				ties = new_ds(1, NULL, 0),
+				exact = new_ds(1, NULL, 0);
+	mm_ds_summary a,
+				b,
+				c;
+	mm_err		err = {0};
+	uint64_t	kth,
+				below = 0,
+				sampled = 0;
+	uint32_t	k = mm_ds_sample_k(2);
+	int			ok = 1;
+
+	CHECK(k == 16384 && mm_ds_sample_k(62) == 16384 && mm_ds_sample_k(63) == 8192 &&
+		  mm_ds_sample_k(10000) == 256 && mm_ds_sample_k(0) == 0, "describe: sample size rule");
+	CHECK(mm_ds_capacity_max(2) == 16384 + 8192, "describe: capacity is 1.5 k");
+	for (size_t i = 0; i < M; i++)
+	{
+		rows[2 * i] = urand() * urand();
+		rows[2 * i + 1] = (double) (i % 5) - 2;
+		col[i] = rows[2 * i];
+		keys[i] = mm_ds_row_key(rows + 2 * i, 2);
+	}
+	for (int p = 0; p < 3; p++)
+		parts[p] = new_ds(2, NULL, 0);
+	for (size_t i = 0; i < M; i++)
+	{
+		ds_add(&one, rows + 2 * i, NULL);
+		ds_add(&rev, rows + 2 * (M - 1 - i), NULL);
+		ds_add(&parts[(i * 7) % 3], rows + 2 * i, NULL);
+	}
+	CHECK(one.v.tau != MM_DS_NO_THRESHOLD && one.v.nent <= mm_ds_capacity_max(2) && one.v.nent >= k,
+		  "describe: a large input gets a threshold and a bounded sample");
+	/* the threshold is at or above the k-th smallest key of the data, and every row under it is sampled */
+	qsort(keys, M, sizeof(uint64_t), u64cmp);
+	kth = keys[k - 1];
+	for (size_t i = 0; i < M; i++)
+		below += keys[i] <= kth;
+	for (uint32_t i = 0; i < one.v.nent; i++)
+	{
+		const double *e = one.v.ent + (size_t) i * 4;
+		uint64_t	key,
+					cnt;
+
+		memcpy(&key, e, 8);
+		memcpy(&cnt, e + 1, 8);
+		ok &= key <= one.v.tau;
+		if (key <= kth)
+			sampled += cnt;
+	}
+	CHECK(ok && one.v.tau >= kth && sampled == below, "describe: every row up to the k-th key is in the sample");
+	CHECK_STATUS(ds_combine(&parts[1], &parts[2], &err), MM_OK, &err, "describe: combine parts 2 and 3");
+	CHECK_STATUS(ds_combine(&parts[1], &parts[0], &err), MM_OK, &err, "describe: combine part 1");
+	CHECK_STATUS(mm_ds_validate(one.st, one.size, &err), MM_OK, &err, "describe: a sampled state validates");
+	a = summarise(&one);
+	b = summarise(&rev);
+	c = summarise(&parts[1]);
+	ok = 1;
+	for (int j = 0; j < 2; j++)
+	{
+		ok &= a.features[j].p25 == b.features[j].p25 && a.features[j].p50 == b.features[j].p50 &&
+			a.features[j].p75 == b.features[j].p75;
+		ok &= a.features[j].p25 == c.features[j].p25 && a.features[j].p50 == c.features[j].p50 &&
+			a.features[j].p75 == c.features[j].p75;
+	}
+	CHECK(ok, "describe: reversed order and merged parts give identical quartiles");
+	qsort(col, M, sizeof(double), dcmp);
+	{
+		double		e1 = rank_error(col, M, a.features[0].p25, 0.25),
+					e2 = rank_error(col, M, a.features[0].p50, 0.50),
+					e3 = rank_error(col, M, a.features[0].p75, 0.75);
+
+		if (!CHECK(e1 <= 0.015 && e2 <= 0.015 && e3 <= 0.015, "describe: sampled quartiles within 1.5% rank"))
+			NOTE("rank errors %g %g %g", e1, e2, e3);
+	}
+	/* the second feature has 5 values, ties everywhere: -2 -1 0 1 2 in equal shares */
+	CHECK(a.features[1].p25 == -1 && a.features[1].p50 == 0 && a.features[1].p75 == 1,
+		  "describe: quartiles of a tied feature");
+	/* few distinct rows, many copies: counted with their multiplicity, exact */
+	for (size_t i = 0; i < M; i++)
+	{
+		double		x = (double) ((i * i) % 7);
+
+		col[i] = x;
+		ds_add(&ties, &x, NULL);
+	}
+	qsort(col, M, sizeof(double), dcmp);
+	a = summarise(&ties);
+	CHECK(ties.v.nent <= 7 + mm_ds_capacity_max(1) && a.features[0].p25 == lin_quantile(col, M, 0.25) &&
+		  a.features[0].p50 == lin_quantile(col, M, 0.5) && a.features[0].p75 == lin_quantile(col, M, 0.75),
+		  "describe: repeated rows are exact at any count");
+	/* k distinct rows: exact */
+	for (size_t i = 0; i < k; i++)
+	{
+		double		x = urand() * 1000 - 500;
+
+		col[i] = x;
+		ds_add(&exact, &x, NULL);
+	}
+	qsort(col, k, sizeof(double), dcmp);
+	a = summarise(&exact);
+	CHECK(a.features[0].p25 == lin_quantile(col, k, 0.25) && a.features[0].p50 == lin_quantile(col, k, 0.5) &&
+		  a.features[0].p75 == lin_quantile(col, k, 0.75), "describe: quartiles of k distinct rows are exact");
 }
 
 static void
@@ -288,13 +452,13 @@ test_describe_names(void)
 	mm_err		err = {0};
 	double		row[2] = {1, 2};
 
-	mm_ds_add(a.st, &a.v, row, NULL);
+	ds_add(&a, row, NULL);
 	CHECK_STATUS(mm_ds_validate(a.st, a.size, &err), MM_OK, &err, "describe: named state validates");
 	sum = summarise(&a);
 	CHECK(sum.features[1].name_len == 2 && memcmp(sum.features[1].name, "bc", 2) == 0, "describe: names come back");
-	CHECK_STATUS(mm_ds_combine(a.st, &a.v, b.st, b.size, &err), MM_EMISMATCH, &err, "describe: different names do not combine");
-	CHECK_STATUS(mm_ds_combine(a.st, &a.v, c.st, c.size, &err), MM_EMISMATCH, &err, "describe: named and unnamed do not combine");
-	memcpy(b.st + b.size - sizeof(bad), bad, sizeof(bad));
+	CHECK_STATUS(ds_combine(&a, &b, &err), MM_EMISMATCH, &err, "describe: different names do not combine");
+	CHECK_STATUS(ds_combine(&a, &c, &err), MM_EMISMATCH, &err, "describe: named and unnamed do not combine");
+	memcpy(b.st + MM_DS_HDRSZ, bad, sizeof(bad));
 	CHECK_STATUS(mm_ds_validate(b.st, b.size, &err), MM_ECORRUPT, &err, "describe: a name length past the end is corrupt");
 }
 
@@ -312,7 +476,7 @@ test_describe_corruption(void)
 	for (int i = 0; i < 300; i++)
 	{
 		row[0] = urand();
-		mm_ds_add(s.st, &s.v, row, NULL);
+		ds_add(&s, row, NULL);
 	}
 	copy = alloc_state(s.size);
 	for (size_t pos = 0; pos < s.size; pos += 1 + (pos >= 200) * 7)
@@ -460,6 +624,7 @@ main(void)
 	test_describe_moments();
 	test_describe_combine();
 	test_describe_exact_and_nulls();
+	test_describe_sample();
 	test_describe_names();
 	test_describe_corruption();
 	test_corr();

@@ -1,8 +1,10 @@
 -- describe and corr_matrix on breast_cancer (30 features) match numpy, serially and under a
--- forced parallel plan; _partial/_merge give the same; iris quartiles are exact.
+-- forced parallel plan; _partial/_merge give the same; iris quartiles are exact; beyond
+-- k = 16384 distinct rows the quartiles come from the row sample, identical in serial,
+-- parallel and merged plans.
 -- References: /usr/bin/python3 test/scripts/reference_stats.py (numpy 1.24.2).
 BEGIN;
-SELECT plan(35);
+SELECT plan(39);
 
 CREATE TEMP TABLE ref (stat text PRIMARY KEY, v float8[]);
 INSERT INTO ref VALUES
@@ -105,10 +107,25 @@ SELECT is((SELECT array_agg(f->>'name' ORDER BY (f->>'index')::int)
         jsonb_array_elements(d->'features') f),
     ARRAY['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], 'describe(x, names) labels the features');
 
--- at most 256 values per feature: quartiles are exact (numpy's 'linear')
+-- at most k = 16384 distinct rows: quartiles are exact (numpy's 'linear')
 SELECT is((SELECT pg_temp.stat(modelmgr.describe(x), 'p25') FROM iris), (SELECT v FROM ref WHERE stat = 'iris_p25'), 'iris p25 is exact');
 SELECT is((SELECT pg_temp.stat(modelmgr.describe(x), 'p50') FROM iris), (SELECT v FROM ref WHERE stat = 'iris_p50'), 'iris median is exact');
 SELECT is((SELECT pg_temp.stat(modelmgr.describe(x), 'p75') FROM iris), (SELECT v FROM ref WHERE stat = 'iris_p75'), 'iris p75 is exact');
+
+-- 22,760 distinct rows (breast_cancer x 40 copies told apart by a 31st feature): more than k,
+-- so the quartiles come from the row sample; the first 30 features keep breast_cancer's quartiles
+CREATE TEMP TABLE big_ser AS
+SELECT modelmgr.describe(x || g::float8) AS d FROM breast_cancer, generate_series(1, 40) g;
+SELECT ok((SELECT pg_temp.within((pg_temp.stat(d, 'p25'))[1:30], (SELECT v FROM ref WHERE stat = 'p25_lo'), (SELECT v FROM ref WHERE stat = 'p25_hi'))
+        AND pg_temp.within((pg_temp.stat(d, 'p50'))[1:30], (SELECT v FROM ref WHERE stat = 'p50_lo'), (SELECT v FROM ref WHERE stat = 'p50_hi'))
+        AND pg_temp.within((pg_temp.stat(d, 'p75'))[1:30], (SELECT v FROM ref WHERE stat = 'p75_lo'), (SELECT v FROM ref WHERE stat = 'p75_hi'))
+        AND d->>'rows' = '22760' FROM big_ser),
+    'sampled quartiles of 22,760 rows within 1.5% rank of numpy''s');
+SELECT is((SELECT pg_temp.stat(m, 'p25') || pg_temp.stat(m, 'p50') || pg_temp.stat(m, 'p75')
+        FROM (SELECT modelmgr.describe_merge(p) AS m FROM (SELECT modelmgr.describe_partial(x || g::float8) AS p
+              FROM breast_cancer, generate_series(1, 40) g GROUP BY (id + g) % 7) s) t),
+    (SELECT pg_temp.stat(d, 'p25') || pg_temp.stat(d, 'p50') || pg_temp.stat(d, 'p75') FROM big_ser),
+    'describe_merge of seven partial states: the same sampled quartiles as one pass');
 
 -- forced parallel plan
 SET LOCAL parallel_setup_cost = 0;
@@ -124,6 +141,7 @@ SELECT matches(pg_temp.analyze_text('SELECT modelmgr.describe(x), modelmgr.corr_
 
 -- a top-level query (psql \gset) so that nothing parallel-unsafe surrounds the aggregates
 SELECT modelmgr.describe(x) AS par_d, modelmgr.corr_matrix(x) AS par_c FROM breast_cancer \gset
+SELECT modelmgr.describe(x || g::float8) AS par_big FROM breast_cancer, generate_series(1, 40) g \gset
 CREATE TEMP TABLE par AS SELECT :'par_d'::jsonb AS d, :'par_c'::float8[] AS c;
 
 SELECT is((SELECT d->>'rows' FROM par), '569', 'parallel describe counts 569 rows');
@@ -144,6 +162,11 @@ SELECT cmp_ok((SELECT pg_temp.max_abs(c, v) FROM par, ref WHERE stat = 'corr'), 
 SELECT cmp_ok((SELECT pg_temp.max_abs(p.c, s.c) FROM par p, ser s), '<', 1e-13::float8,
     'parallel corr_matrix equals serial to 1e-13');
 SELECT is((SELECT array_dims(c) FROM par), '[1:30][1:30]', 'parallel corr_matrix is 30 x 30');
+SELECT matches(pg_temp.plan_text('SELECT modelmgr.describe(x || g::float8) FROM breast_cancer, generate_series(1, 40) g'),
+    'Partial Aggregate', 'describe of 22,760 rows aggregates in parallel workers');
+SELECT is((SELECT pg_temp.stat(:'par_big'::jsonb, 'p25') || pg_temp.stat(:'par_big'::jsonb, 'p50') || pg_temp.stat(:'par_big'::jsonb, 'p75')),
+    (SELECT pg_temp.stat(d, 'p25') || pg_temp.stat(d, 'p50') || pg_temp.stat(d, 'p75') FROM big_ser),
+    'parallel describe of 22,760 rows: the same sampled quartiles as serial');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- describe / corr_matrix / split: errors with their SQLSTATEs, zero rows, NULLs, constant features,
 -- corrupted or mismatched states.
 BEGIN;
-SELECT plan(43);
+SELECT plan(46);
 
 -- bad data
 SELECT throws_ok($$SELECT modelmgr.describe(x) FROM (VALUES (ARRAY[1, 'NaN']::float8[])) t(x)$$,
@@ -85,12 +85,18 @@ SELECT throws_ok($$SELECT modelmgr.describe_merge(substr(d2, 1, length(d2) - 1))
     'describe state size does not match its header', 'describe_merge: a truncated state');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(c2 || '\x00'::bytea) FROM st$$, 'XX001',
     'corr_matrix state size does not match its header', 'corr_matrix_merge: a state with a trailing byte');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 44, 7)) FROM st$$, 'XX001',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 52, 7)) FROM st$$, 'XX001',
     'describe state: counts of feature 1 are inconsistent', 'describe_merge: a count that does not add up');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 68, 200)) FROM st$$, 'XX001', NULL,
-    'describe_merge: a buffer count over its capacity');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 40, 1)) FROM st$$, 'XX001', 'describe state header is invalid',
-    'describe_merge: nonzero reserved bytes');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 36, 200)) FROM st$$, 'XX001', NULL,
+    'describe_merge: a sample entry count over its capacity');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 49, 1)) FROM st$$, 'XX001', 'describe state header is invalid',
+    'describe_merge: an invalid flag');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 4, 1)) FROM st$$, 'XX001', 'not a describe state',
+    'describe_merge: a state of the old format (version 1) is rejected');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 171, 255)) FROM st$$, 'XX001',
+    'describe state: sample entry 1 is invalid', 'describe_merge: a sample key out of range');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 172, 0)) FROM st$$, 'XX001',
+    'describe state: sample entry 1 is invalid', 'describe_merge: a sampled row without copies');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(c2, 17, 255)) FROM st$$, 'XX001', NULL,
     'corr_matrix_merge: buffered rows over capacity');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(set_byte(c2, 51, 127), 50, 248)) FROM st$$, 'XX001', NULL,
@@ -102,7 +108,7 @@ SELECT throws_ok($$SELECT pg_temp.forged_describe(x) FROM (VALUES (ARRAY[1, 2]::
     'describe: invalid aggregate state', 'describe: a forged initial state is rejected');
 DO $$ BEGIN
     EXECUTE format('CREATE AGGREGATE pg_temp.forged_describe2(float8[]) (SFUNC = modelmgr.describe_sfunc, STYPE = bytea, '
-                   'FINALFUNC = modelmgr.describe_final, INITCOND = %L)', (SELECT set_byte(d2, 68, 200) FROM st)::text);
+                   'FINALFUNC = modelmgr.describe_final, INITCOND = %L)', (SELECT set_byte(d2, 36, 200) FROM st)::text);
     EXECUTE format('CREATE AGGREGATE pg_temp.forged_corr(float8[]) (SFUNC = modelmgr.corr_matrix_sfunc, STYPE = bytea, '
                    'FINALFUNC = modelmgr.corr_matrix_final, INITCOND = %L)', (SELECT set_byte(c2, 17, 255) FROM st)::text);
 END $$;
