@@ -103,7 +103,7 @@ typedef struct mm_ds_summary
 } mm_ds_summary;
 
 /*
- * The sample key of a row of d values (NULL elements as MM_DS_NULL_BITS): a 4-lane
+ * The sample key of a row of d values (NULL elements as MM_DS_NULL_BITS): an 8-lane
  * multiply-xorshift hash of the value bits, finished with fmix64 and seeded with MM_DS_SEED;
  * the top 53 bits. (-0 and 0 hash apart; the sample stores both as 0.)
  */
