@@ -2034,9 +2034,12 @@ mm_train(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	c.cxt = CurrentMemoryContext;
-	/* deterministic row order: no parallel plans inside training (restored on exit or error) */
+	/* deterministic row order: no parallel plans, no synchronized scans (restored on exit or error) */
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	/* a synchronized scan could start mid-table, joining another backend's scan */
+	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 
 	describe_columns(&c, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3));
