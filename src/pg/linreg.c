@@ -51,7 +51,7 @@ PG_FUNCTION_INFO_V1(mm_linreg_fit_sfunc);
 Datum
 mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "linreg_fit");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "linreg_fit");
 	bytea	   *st;
 	ArrayType  *xa;
 	double	   *x;

@@ -108,15 +108,16 @@ own_state(FunctionCallInfo fcinfo, int kind, int text)
 	return st;
 }
 
-/* The aggregate context (the metric's name is looked up only to report a call outside one). */
+/*
+ * Where a new state is allocated: the calling context, as mm_pg_state_context explains (the
+ * metric's name is looked up only to report a call outside an aggregate).
+ */
 static inline MemoryContext
 agg_context(FunctionCallInfo fcinfo, int kind)
 {
-	MemoryContext aggcxt;
-
-	if (unlikely(!AggCheckCallContext(fcinfo, &aggcxt)))
-		aggcxt = mm_pg_agg_context(fcinfo, mm_metric_name(kind));
-	return aggcxt;
+	if (unlikely(!AggCheckCallContext(fcinfo, NULL)))
+		(void) mm_pg_agg_context(fcinfo, mm_metric_name(kind));
+	return CurrentMemoryContext;
 }
 
 static inline double
@@ -390,7 +391,7 @@ PG_FUNCTION_INFO_V1(mm_metric_combine);
 Datum
 mm_metric_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "metric_combine");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "metric_combine");
 	bytea	   *a,
 			   *b;
 	mm_err		err = {0};

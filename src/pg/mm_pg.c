@@ -346,7 +346,7 @@ bool
 mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_state_validate_fn validate,
 					size_t hdrsz, bytea **a, bytea **b, Datum *result)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, fname);
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, fname);
 	mm_err		err = {0};
 
 	if (PG_ARGISNULL(1))
@@ -367,6 +367,13 @@ mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_state_validat
 		mm_pg_raise(&err);
 	*a = mm_pg_own_state(*a, hdrsz, aggcxt);
 	return true;
+}
+
+MemoryContext
+mm_pg_state_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	(void) mm_pg_agg_context(fcinfo, fname);
+	return CurrentMemoryContext;
 }
 
 MemoryContext

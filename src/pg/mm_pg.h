@@ -78,6 +78,15 @@ extern bool mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_s
 /* The aggregate memory context, or ERROR when not called as an aggregate. */
 extern MemoryContext mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname);
 
+/*
+ * Where a transition or combine function allocates a new state (ERROR when not called as an
+ * aggregate): the calling, per-tuple context. The executor (and Citus' wrappers) copy every new
+ * transition value into the aggregate context themselves, so a state allocated there would leave
+ * a dead copy behind per group; states updated in place are returned as the same pointer and
+ * never copied.
+ */
+extern MemoryContext mm_pg_state_context(FunctionCallInfo fcinfo, const char *fname);
+
 /* What a prediction returns. */
 typedef enum mm_pred_kind
 {

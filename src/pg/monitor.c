@@ -287,7 +287,7 @@ PG_FUNCTION_INFO_V1(mm_baseline_sfunc);
 Datum
 mm_baseline_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "model_with_baseline");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "model_with_baseline");
 	bytea	   *st;
 	bytea	   *mb;
 	const uint8 *mp;
@@ -337,7 +337,7 @@ PG_FUNCTION_INFO_V1(mm_baseline_combine);
 Datum
 mm_baseline_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "model_with_baseline");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "model_with_baseline");
 	bytea	   *a,
 			   *b;
 	sample_hdr	ha,
@@ -539,7 +539,7 @@ PG_FUNCTION_INFO_V1(mm_drift_psi_sfunc);
 Datum
 mm_drift_psi_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "drift_psi");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "drift_psi");
 	psi_extra  *ex;
 	bytea	   *st;
 	psi_hdr		h;
@@ -626,7 +626,7 @@ PG_FUNCTION_INFO_V1(mm_drift_psi_combine);
 Datum
 mm_drift_psi_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "drift_psi");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "drift_psi");
 	bytea	   *a,
 			   *b;
 	psi_hdr		ha,

@@ -236,7 +236,7 @@ PG_FUNCTION_INFO_V1(mm_sgd_epoch_sfunc);
 Datum
 mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "sgd_epoch");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "sgd_epoch");
 	bytea	   *st;
 	ArrayType  *xa;
 	double	   *x;

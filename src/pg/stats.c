@@ -185,7 +185,7 @@ PG_FUNCTION_INFO_V1(mm_describe_sfunc);
 Datum
 mm_describe_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "describe");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "describe");
 	bytea	   *st = NULL;
 	ArrayType  *xa;
 	mm_ds_view	v;
@@ -243,7 +243,7 @@ PG_FUNCTION_INFO_V1(mm_describe_combine);
 Datum
 mm_describe_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "describe");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "describe");
 	bytea	   *a,
 			   *b;
 	mm_ds_view	v;
@@ -352,7 +352,7 @@ PG_FUNCTION_INFO_V1(mm_corr_matrix_sfunc);
 Datum
 mm_corr_matrix_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "corr_matrix");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "corr_matrix");
 	bytea	   *st;
 	ArrayType  *xa;
 	double	   *x;
@@ -407,7 +407,7 @@ PG_FUNCTION_INFO_V1(mm_corr_matrix_combine);
 Datum
 mm_corr_matrix_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_agg_context(fcinfo, "corr_matrix");
+	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "corr_matrix");
 	bytea	   *a,
 			   *b;
 	mm_cr_view	v;
