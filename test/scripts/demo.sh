@@ -38,13 +38,13 @@ FROM modelmgr.train('cancer', 'breast_cancer', 'target',
                     'logistic_regression', '{"test_fraction": 0.2, "l2": 0.001, "seed": 42}');
 
 \echo
-\echo '== 3. Multinomial logistic regression on iris, with text class names'
+\echo '== 3. Multinomial logistic regression on iris, with text class names (full-batch L-BFGS)'
 CREATE TEMP VIEW iris_named AS
 SELECT sepal_length, sepal_width, petal_length, petal_width,
        (ARRAY['setosa', 'versicolor', 'virginica'])[target + 1] AS species
 FROM iris;
 SELECT name, algorithm, classes, round((metrics->>'accuracy')::numeric, 4) AS accuracy
-FROM modelmgr.train('iris', 'iris_named', 'species', NULL, 'auto', '{"test_fraction": 0.2, "seed": 1}');
+FROM modelmgr.train('iris', 'iris_named', 'species', NULL, 'auto', '{"test_fraction": 0.2, "solver": "lbfgs"}');
 
 \echo
 \echo '== 4. Deploy, then predict by name in an ordinary query (features picked from the row by column name)'
@@ -62,7 +62,19 @@ SELECT round(modelmgr.accuracy(modelmgr.predict('cancer', b), b.target)::numeric
 FROM breast_cancer b;
 
 \echo
-\echo '== 6. The registry'
+\echo '== 6. Monitoring: evaluate (recorded), drift against the training baseline, Prometheus'
+SELECT modelmgr.evaluate('cancer', 'breast_cancer')->'metrics' AS metrics;
+SELECT feature, round(psi::numeric, 4) AS psi, status FROM modelmgr.drift('cancer', 'breast_cancer') ORDER BY psi DESC LIMIT 3;
+CREATE TEMP VIEW shifted AS SELECT id, mean_radius * 1.3 AS mean_radius, mean_texture, mean_perimeter, mean_area,
+       mean_smoothness, mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, worst_radius,
+       worst_texture, worst_perimeter, worst_area, worst_smoothness, target
+FROM breast_cancer;
+SELECT feature, round(psi::numeric, 4) AS psi, status FROM modelmgr.drift('cancer', 'shifted') ORDER BY psi DESC LIMIT 3;
+SELECT line FROM regexp_split_to_table(modelmgr.prometheus_metrics(), E'\n') AS line
+WHERE line LIKE 'modelmgr_evaluation_metric{model="cancer"%' LIMIT 4;
+
+\echo
+\echo '== 7. The registry'
 SELECT name, deployed_version, algorithm, versions FROM modelmgr.model_overview ORDER BY name;
 SQL
 echo
