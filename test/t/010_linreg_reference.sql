@@ -1,6 +1,6 @@
 -- linreg_fit against scikit-learn on diabetes (values from test/scripts/reference_linreg.py).
 BEGIN;
-SELECT plan(8);
+SELECT plan(9);
 
 CREATE FUNCTION pg_temp.coefs(m bytea) RETURNS float8[] LANGUAGE sql AS $$
     SELECT ARRAY[(modelmgr.model_info(m)->>'intercept')::float8]
@@ -54,6 +54,11 @@ SELECT cmp_ok(pg_temp.max_rel_err(pg_temp.coefs(modelmgr.linreg_fit(x, y)), ARRA
 FROM (SELECT ARRAY[i * 1e6 + (i % 7), sin(i) * 1e-6, (i % 5) + cos(i)]::float8[] AS x,
              3.0 + 2e-6 * (i * 1e6 + (i % 7)) + 5e6 * sin(i) * 1e-6 - 7.0 * ((i % 5) + cos(i)) AS y
       FROM generate_series(1, 200) i) s;
+
+-- real[] and integer[] features are coerced to float8[]
+SELECT is(modelmgr.predict(ols, ARRAY[0.5, -0.25, 1, 0, 2, 0, 0, 0, 0, 0]::real[]),
+          modelmgr.predict(ols, ARRAY[0.5, -0.25, 1, 0, 2, 0, 0, 0, 0, 0]::float8[]), 'real[] features work like float8[]')
+FROM fits;
 
 SELECT * FROM finish();
 ROLLBACK;
