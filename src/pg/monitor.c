@@ -761,6 +761,9 @@ find_col(TupleDesc td, const char *name)
 	return -1;
 }
 
+static void missing_column(const char *col) pg_attribute_noreturn();
+static void wrong_type(const char *col, Oid t, const char *want) pg_attribute_noreturn();
+
 static void
 missing_column(const char *col)
 {
