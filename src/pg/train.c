@@ -1483,13 +1483,16 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (i + 8 < count && c->shuffled)
+		if (i + 16 < count && c->shuffled)
 		{
-			/* shuffled rows are random accesses: fetch a few rows ahead */
-			const char *ahead = (const char *) (c->rows.X + (size_t) ord[i + 8] * c->d);
+			/* shuffled rows are random accesses: fetch a row, its label and class ahead */
+			uint32		ra = ord[i + 16];
+			const char *ahead = (const char *) (c->rows.X + (size_t) ra * c->d);
 
-			for (int off = 0; off < c->d * 8; off += 64)
+			for (int off = 0; off < c->d * 8 + 64; off += 64)
 				__builtin_prefetch(ahead + off);
+			__builtin_prefetch(&c->rows.y[ra]);
+			__builtin_prefetch(&c->rows.cls[ra]);
 		}
 		mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], c->rows.y[r]);
 	}
