@@ -45,32 +45,43 @@ mm_row_key(uint64_t row_hash, uint64_t seed)
 void
 mm_sort_by_key(uint64_t *keys, uint32_t *idx, size_t n, uint64_t *tmpk, uint32_t *tmpi)
 {
-	static size_t count[1 << 14];
+	/* 53-bit keys: four passes of 14 bits, all four histograms counted in one read */
+	static size_t count[4][1 << 14];
 
-	/* 53-bit keys: four passes of 14 bits */
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64_t	k = keys[i];
+
+		count[0][k & 0x3fff]++;
+		count[1][(k >> 14) & 0x3fff]++;
+		count[2][(k >> 28) & 0x3fff]++;
+		count[3][(k >> 42) & 0x3fff]++;
+	}
 	for (int pass = 0; pass < 4; pass++)
 	{
 		int			shift = pass * 14;
 		size_t		sum = 0;
+		size_t	   *c = count[pass];
+		/* ping-pong between the arrays: after the fourth pass the result is back in keys/idx */
+		uint64_t   *sk = pass % 2 == 0 ? keys : tmpk,
+				   *dk = pass % 2 == 0 ? tmpk : keys;
+		uint32_t   *si = pass % 2 == 0 ? idx : tmpi,
+				   *di = pass % 2 == 0 ? tmpi : idx;
 
-		memset(count, 0, sizeof(count));
-		for (size_t i = 0; i < n; i++)
-			count[(keys[i] >> shift) & 0x3fff]++;
 		for (size_t b = 0; b < (1 << 14); b++)
 		{
-			size_t		c = count[b];
+			size_t		t = c[b];
 
-			count[b] = sum;
-			sum += c;
+			c[b] = sum;
+			sum += t;
 		}
 		for (size_t i = 0; i < n; i++)
 		{
-			size_t		pos = count[(keys[i] >> shift) & 0x3fff]++;
+			size_t		pos = c[(sk[i] >> shift) & 0x3fff]++;
 
-			tmpk[pos] = keys[i];
-			tmpi[pos] = idx[i];
+			dk[pos] = sk[i];
+			di[pos] = si[i];
 		}
-		memcpy(keys, tmpk, n * sizeof(uint64_t));
-		memcpy(idx, tmpi, n * sizeof(uint32_t));
 	}
 }
