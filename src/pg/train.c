@@ -733,6 +733,12 @@ typedef struct train_ctx
 	uint32		ncls;
 	double	   *cvals;
 	char	  **cnames;
+	/* numeric and boolean labels: classes collected by the first pass (no separate scan) */
+	bool		defer_classes;
+	bool		bool_label;
+	uint32		ndist;
+	double	   *dvals;			/* distinct label values seen, ascending */
+	double	   *dcount;			/* training rows per value */
 	Datum		classes_param;	/* text[] of class names, for the label mapping in SQL */
 	char	   *base;			/* SELECT x, y FROM ... */
 	char	   *train_where;	/* filter that keeps training rows of base */
@@ -794,6 +800,7 @@ describe_columns(train_ctx *c, ArrayType *features)
 				 errmsg("label column \"%s\" does not exist in the source", c->label)));
 	lt = getBaseType(TupleDescAttr(td, li)->atttypid);
 	c->text_labels = is_text_type(lt);
+	c->bool_label = lt == BOOLOID;
 	if (!c->text_labels && !is_numeric_type(lt) && lt != BOOLOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -933,22 +940,11 @@ describe_columns(train_ctx *c, ArrayType *features)
 	}
 }
 
-static void
-learn_classes(train_ctx *c)
-{
-	const char *q = quote_identifier(c->label);
-	bool		isnull;
-	Oid			lt;
+static int32 class_index(const train_ctx *c, double y);
 
-	if (c->algorithm == MM_ALG_LINREG)
-		return;
-	if (c->text_labels)
-		spi_run(psprintf("SELECT DISTINCT s.%s::text COLLATE \"C\" AS v FROM %s AS s WHERE s.%s IS NOT NULL ORDER BY 1 LIMIT %d",
-						 q, c->src, q, MM_MAX_CLASSES + 1), c, (Datum) 0, 0, 0);
-	else
-		spi_run(psprintf("SELECT DISTINCT s.%s AS v FROM %s AS s WHERE s.%s IS NOT NULL ORDER BY 1 LIMIT %d",
-						 q, c->src, q, MM_MAX_CLASSES + 1), c, (Datum) 0, 0, 0);
-	c->ncls = (uint32) SPI_processed;
+static void
+check_class_count(const train_ctx *c)
+{
 	if (c->ncls > 1000)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -959,6 +955,92 @@ learn_classes(train_ctx *c)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("label \"%s\" has only %u class%s, and a classifier needs two", c->label, c->ncls,
 						c->ncls == 1 ? "" : "es")));
+}
+
+static void
+check_algorithm_classes(train_ctx *c)
+{
+	if (c->algorithm == MM_ALG_SVM && c->ncls != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("svm needs exactly two classes, and label \"%s\" has %u", c->label, c->ncls)));
+	if (c->algorithm == MM_ALG_LOGREG && c->ncls > 2)
+		c->algorithm = MM_ALG_MULTINOMIAL;
+}
+
+/* A label value seen by the first pass (deferred classes); counts training rows per value. */
+static void
+observe_label(train_ctx *c, double y, bool train)
+{
+	uint32		lo = 0,
+				hi = c->ndist;
+
+	while (lo < hi)
+	{
+		uint32		mid = (lo + hi) / 2;
+
+		if (c->dvals[mid] < y)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->ndist || c->dvals[lo] != y)
+	{
+		if (c->ndist == 1000)
+		{
+			c->ncls = 1001;
+			check_class_count(c);
+		}
+		if (c->dvals == NULL)
+		{
+			c->dvals = MemoryContextAlloc(c->cxt, sizeof(double) * 1000);
+			c->dcount = MemoryContextAlloc(c->cxt, sizeof(double) * 1000);
+		}
+		memmove(c->dvals + lo + 1, c->dvals + lo, sizeof(double) * (c->ndist - lo));
+		memmove(c->dcount + lo + 1, c->dcount + lo, sizeof(double) * (c->ndist - lo));
+		c->dvals[lo] = y;
+		c->dcount[lo] = 0;
+		c->ndist++;
+	}
+	if (train)
+		c->dcount[lo]++;
+}
+
+/* After the first pass: the classes it saw, and each kept row's class index. */
+static void
+finish_classes(train_ctx *c)
+{
+	c->ncls = c->ndist;
+	check_class_count(c);
+	c->cvals = c->dvals;
+	c->cnames = palloc(sizeof(char *) * c->ncls);
+	for (uint32 k = 0; k < c->ncls; k++)
+		c->cnames[k] = c->bool_label ? pstrdup(c->cvals[k] != 0 ? "true" : "false") : exact_float(c->cvals[k]);
+	check_algorithm_classes(c);
+	for (size_t i = 0; i < c->rows.n; i++)
+		c->rows.cls[i] = class_index(c, c->rows.y[i]);
+	c->defer_classes = false;
+}
+
+static void
+learn_classes(train_ctx *c)
+{
+	const char *q = quote_identifier(c->label);
+	bool		isnull;
+	Oid			lt;
+
+	if (c->algorithm == MM_ALG_LINREG)
+		return;
+	if (!c->text_labels)
+	{
+		/* numbers and booleans: the first pass sees every label anyway (see finish_classes) */
+		c->defer_classes = true;
+		return;
+	}
+	spi_run(psprintf("SELECT DISTINCT s.%s::text COLLATE \"C\" AS v FROM %s AS s WHERE s.%s IS NOT NULL ORDER BY 1 LIMIT %d",
+					 q, c->src, q, MM_MAX_CLASSES + 1), c, (Datum) 0, 0, 0);
+	c->ncls = (uint32) SPI_processed;
+	check_class_count(c);
 	lt = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 	c->cvals = palloc(sizeof(double) * c->ncls);
 	c->cnames = palloc(sizeof(char *) * c->ncls);
@@ -983,12 +1065,7 @@ learn_classes(train_ctx *c)
 			c->cnames[k] = exact_float(c->cvals[k]);
 		}
 	}
-	if (c->algorithm == MM_ALG_SVM && c->ncls != 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("svm needs exactly two classes, and label \"%s\" has %u", c->label, c->ncls)));
-	if (c->algorithm == MM_ALG_LOGREG && c->ncls > 2)
-		c->algorithm = MM_ALG_MULTINOMIAL;
+	check_algorithm_classes(c);
 	if (c->text_labels)
 	{
 		Datum	   *e = palloc(sizeof(Datum) * c->ncls);
@@ -1222,7 +1299,13 @@ first_pass_row(pass_receiver *pr, ArrayType *xa, double y)
 	mm_pg_check_finite(y, "label");
 	hash = mm_row_hash(x, (uint32) c->d, y);
 	role = role_of(c, hash);
-	cls = class_index(c, y);
+	if (c->defer_classes)
+	{
+		observe_label(c, y, role == ROLE_TRAIN);
+		cls = 0;				/* set by finish_classes */
+	}
+	else
+		cls = class_index(c, y);
 	if (role == ROLE_TEST)
 		c->n_test++;
 	else
@@ -1374,6 +1457,11 @@ first_pass_finish(train_ctx *c, pass_receiver *pr)
 	double		nstat = pr->nstat;
 
 	c->streaming = !c->rows.packed;
+	if (c->defer_classes && c->n_train + c->n_valid + c->n_test > 0)
+	{
+		finish_classes(c);
+		ccount = c->dcount;
+	}
 	if (c->n_train + c->n_valid + c->n_test == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
