@@ -122,8 +122,8 @@ write_counts(uint8_t *st, uint32_t nbuf, uint64_t n)
  * Folds m buffered rows (row-major, p wide; centred in place) into (n, mean, com):
  * the block's own scatter by dsyrk, then Chan's correction for the two means.
  */
-static void
-fold_block(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p, double *bmean)
+void
+mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p, double *bmean)
 {
 	double		na = (double) *n,
 				nb = (double) m,
@@ -168,7 +168,7 @@ mm_ls_add(uint8_t *st, mm_ls_view *v, const double *x, double y)
 	row[v->d] = y;
 	if (++v->nbuf == v->cap)
 	{
-		fold_block(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
+		mm_comoments_fold(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
 		v->nbuf = 0;
 	}
 	write_counts(st, v->nbuf, v->n);
@@ -238,7 +238,7 @@ mm_ls_combine(uint8_t *dst, mm_ls_view *v, const uint8_t *src, size_t srcsize, m
 		memcpy(row, sbuf + (size_t) i * p * 8, p * 8);
 		if (++v->nbuf == v->cap)
 		{
-			fold_block(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
+			mm_comoments_fold(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
 			v->nbuf = 0;
 		}
 	}
@@ -322,7 +322,7 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 	memcpy(com, st + MM_LS_HDRSZ + p * 8, p * p * 8);
 	memcpy(buf, st + MM_LS_HDRSZ + (2 * p + p * p) * 8, (size_t) s.nbuf * p * 8);
 	n = s.n;
-	fold_block(&n, mean, com, buf, s.nbuf, p, tmp);
+	mm_comoments_fold(&n, mean, com, buf, s.nbuf, p, tmp);
 	if (n == 0)
 		return mm_fail(err, MM_EDATA, "no rows to fit");
 

@@ -37,6 +37,15 @@ typedef struct mm_ls_view
 	double	   *buf;
 } mm_ls_view;
 
+/*
+ * Folds m buffered rows (row-major, p wide; centred in place) into the running (n, mean, centred
+ * co-moment matrix com, column-major upper triangle): the block's own scatter by one BLAS dsyrk,
+ * then Chan's correction for the two means. bmean is scratch of p doubles. Shared by linreg_fit
+ * and corr_matrix.
+ */
+void		mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p,
+							  double *bmean);
+
 /* Block capacity used for d features. */
 uint32_t	mm_ls_capacity(uint32_t d);
 /* Size of a state, 0 if d is out of range. */

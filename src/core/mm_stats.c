@@ -4,6 +4,7 @@
  * stable split hash.
  */
 #include "mm_stats.h"
+#include "mm_linreg.h"
 #include "mm_blas.h"
 #include "mm_shuffle.h"
 
@@ -1290,46 +1291,6 @@ mm_cr_map(uint8_t *st, mm_cr_view *v)
 	v->buf = v->scratch + p;
 }
 
-/*
- * Folds m buffered rows (row-major, p wide; centred in place) into (n, mean, com): the block's
- * own scatter by dsyrk, then Chan's correction for the two means (as mm_linreg.c does).
- */
-static void
-cr_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p, double *bmean)
-{
-	double		na = (double) *n,
-				nb = (double) m,
-				nn = na + nb;
-
-	if (m == 0)
-		return;
-	memset(bmean, 0, p * sizeof(double));
-	for (uint32_t i = 0; i < m; i++)
-	{
-		const double *row = buf + i * p;
-
-		for (size_t j = 0; j < p; j++)
-			bmean[j] += row[j];
-	}
-	for (size_t j = 0; j < p; j++)
-		bmean[j] /= nb;
-	for (uint32_t i = 0; i < m; i++)
-	{
-		double	   *row = buf + i * p;
-
-		for (size_t j = 0; j < p; j++)
-			row[j] -= bmean[j];
-	}
-	cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int) p, (int) m, 1.0, buf, (int) p, 1.0, com, (int) p);
-	for (size_t j = 0; j < p; j++)
-		bmean[j] -= mean[j];
-	if (na > 0)
-		cblas_dsyr(CblasColMajor, CblasUpper, (int) p, na * nb / nn, bmean, 1, com, (int) p);
-	for (size_t j = 0; j < p; j++)
-		mean[j] += bmean[j] * (nb / nn);
-	*n += m;
-}
-
 static void
 cr_write_counts(uint8_t *st, uint32_t nbuf, uint64_t n)
 {
@@ -1357,7 +1318,7 @@ cr_push_row(mm_cr_view *v, const double *x)
 	}
 	if (++v->nbuf == v->cap)
 	{
-		cr_fold(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
+		mm_comoments_fold(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
 		v->nbuf = 0;
 	}
 }
@@ -1427,7 +1388,7 @@ mm_cr_combine(uint8_t *dst, mm_cr_view *v, const uint8_t *src, size_t srcsize, m
 		memcpy(row, sbuf + (size_t) i * p * 8, p * 8);
 		if (++v->nbuf == v->cap)
 		{
-			cr_fold(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
+			mm_comoments_fold(&v->n, v->mean, v->com, v->buf, v->nbuf, p, v->scratch);
 			v->nbuf = 0;
 		}
 	}
@@ -1469,7 +1430,7 @@ mm_cr_matrix(const uint8_t *st, size_t size, const mm_alloc *a, double **out, ui
 	mn = st + MM_CR_HDRSZ + (p + p * p) * 8;
 	mx = mn + p * 8;
 	n = s.n;
-	cr_fold(&n, mean, com, buf, s.nbuf, p, tmp);
+	mm_comoments_fold(&n, mean, com, buf, s.nbuf, p, tmp);
 	for (size_t j = 0; j < p; j++)
 	{
 		double		c = com[j + j * p];
