@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "modelmgr aggregate states assume a little-endian host"
@@ -97,6 +98,43 @@ mm_load_u32(const void *p)
 	const uint8_t *b = (const uint8_t *) p;
 
 	return (uint32_t) b[0] | ((uint32_t) b[1] << 8) | ((uint32_t) b[2] << 16) | ((uint32_t) b[3] << 24);
+}
+
+/* Unaligned little-endian loads and stores (the host is little-endian, checked above). */
+static inline uint64_t
+mm_load_u64(const void *p)
+{
+	uint64_t	v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline double
+mm_load_f64(const void *p)
+{
+	double		v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline void
+mm_store_u32(void *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static inline void
+mm_store_u64(void *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static inline void
+mm_store_f64(void *p, double v)
+{
+	memcpy(p, &v, 8);
 }
 
 static inline int

@@ -35,51 +35,6 @@
 #define OFF_MEAN	48
 #define OFF_M2		56
 
-static inline uint32_t
-ld32(const uint8_t *p)
-{
-	uint32_t	v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline uint64_t
-ld64(const uint8_t *p)
-{
-	uint64_t	v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline double
-ldf(const uint8_t *p)
-{
-	double		v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline void
-st32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static inline void
-st64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-static inline void
-stf(uint8_t *p, double v)
-{
-	memcpy(p, &v, 8);
-}
-
 int
 mm_metric_family_of(int kind)
 {
@@ -182,12 +137,12 @@ cm_map(const uint8_t *cst, cm_view *v)
 	uint8_t    *st = (uint8_t *) cst;
 
 	v->st = st;
-	v->flags = ld32(st + OFF_FLAGS);
-	v->k = ld32(st + OFF_K);
-	v->kcap = ld32(st + OFF_KCAP);
-	v->pused = ld32(st + OFF_PUSED);
-	v->pcap = ld32(st + OFF_PCAP);
-	v->poslen = ld32(st + OFF_POSLEN);
+	v->flags = mm_load_u32(st + OFF_FLAGS);
+	v->k = mm_load_u32(st + OFF_K);
+	v->kcap = mm_load_u32(st + OFF_KCAP);
+	v->pused = mm_load_u32(st + OFF_PUSED);
+	v->pcap = mm_load_u32(st + OFF_PCAP);
+	v->poslen = mm_load_u32(st + OFF_POSLEN);
 	v->pos = st + MM_MT_HDRSZ;
 	v->counts = v->pos + v->poslen;
 	v->labels = v->counts + (size_t) 8 * v->kcap * v->kcap;
@@ -211,19 +166,19 @@ cm_find_f64(cm_view *v, double x)
 	if (v->k >= 2)
 	{
 		/* two classes, the common case: found without a branch on which one it is */
-		i = ldf(v->labels + 8) == x;
-		if (ldf(v->labels + 8 * (size_t) i) == x)
+		i = mm_load_f64(v->labels + 8) == x;
+		if (mm_load_f64(v->labels + 8 * (size_t) i) == x)
 			return i;
 		i = 2;
 	}
 	for (; i < v->k; i++)
-		if (ldf(v->labels + 8 * (size_t) i) == x)
+		if (mm_load_f64(v->labels + 8 * (size_t) i) == x)
 			return i;
 	if (v->k == v->kcap)
 		return -1;
-	stf(v->labels + 8 * (size_t) v->k, x);
+	mm_store_f64(v->labels + 8 * (size_t) v->k, x);
 	v->k++;
-	st32(v->st + OFF_K, v->k);
+	mm_store_u32(v->st + OFF_K, v->k);
 	return v->k - 1;
 }
 
@@ -232,10 +187,10 @@ cm_lookup_text(const cm_view *v, const void *b, uint32_t len)
 {
 	for (uint32_t i = 0; i < v->k; i++)
 	{
-		uint32_t	o = ld32(v->off + 4 * (size_t) i);
+		uint32_t	o = mm_load_u32(v->off + 4 * (size_t) i);
 
 		/* the bounds test keeps a damaged state from reading outside its pool */
-		if (ld32(v->len + 4 * (size_t) i) == len && len <= v->pused && o <= v->pused - len &&
+		if (mm_load_u32(v->len + 4 * (size_t) i) == len && len <= v->pused && o <= v->pused - len &&
 			memcmp(v->pool + o, b, len) == 0)
 			return i;
 	}
@@ -252,12 +207,12 @@ cm_find_text(cm_view *v, const void *b, uint32_t len)
 	if (v->k == v->kcap || len > v->pcap - v->pused)
 		return -1;
 	memcpy(v->pool + v->pused, b, len);
-	st32(v->off + 4 * (size_t) v->k, v->pused);
-	st32(v->len + 4 * (size_t) v->k, len);
+	mm_store_u32(v->off + 4 * (size_t) v->k, v->pused);
+	mm_store_u32(v->len + 4 * (size_t) v->k, len);
 	v->pused += len;
 	v->k++;
-	st32(v->st + OFF_K, v->k);
-	st32(v->st + OFF_PUSED, v->pused);
+	mm_store_u32(v->st + OFF_K, v->k);
+	mm_store_u32(v->st + OFF_PUSED, v->pused);
 	return v->k - 1;
 }
 
@@ -266,8 +221,8 @@ cm_count(cm_view *v, uint32_t a, uint32_t p, uint64_t c)
 {
 	uint8_t    *cell = cm_cell(v, a, p);
 
-	st64(cell, ld64(cell) + c);
-	st64(v->st + OFF_N, ld64(v->st + OFF_N) + c);
+	mm_store_u64(cell, mm_load_u64(cell) + c);
+	mm_store_u64(v->st + OFF_N, mm_load_u64(v->st + OFF_N) + c);
 }
 
 /* Counts a float label pair; 0 when a new label does not fit. */
@@ -326,9 +281,9 @@ cm_map_memo(uint8_t *st, const mm_cm_memo *memo, cm_view *v)
 {
 	v->st = st;
 	v->flags = memo->flags;
-	v->k = ld32(st + OFF_K);
+	v->k = mm_load_u32(st + OFF_K);
 	v->kcap = memo->kcap;
-	v->pused = ld32(st + OFF_PUSED);
+	v->pused = mm_load_u32(st + OFF_PUSED);
 	v->pcap = memo->pcap;
 	v->poslen = memo->poslen;
 	v->pos = st + MM_MT_HDRSZ;
@@ -363,23 +318,23 @@ mm_cm_add_text_memo(uint8_t *st, const mm_cm_memo *memo, const void *pb, uint32_
 int
 mm_pairs_add(uint8_t *st, double score, int positive)
 {
-	uint64_t	np = ld64(st + OFF_NPOS),
-				nn = ld64(st + OFF_NNEG),
-				cap = ld64(st + OFF_CAP);
+	uint64_t	np = mm_load_u64(st + OFF_NPOS),
+				nn = mm_load_u64(st + OFF_NNEG),
+				cap = mm_load_u64(st + OFF_CAP);
 
 	if (np + nn >= cap)
 		return 0;
 	if (positive)
 	{
-		stf(st + MM_MT_HDRSZ + 8 * np, score + 0.0);
-		st64(st + OFF_NPOS, np + 1);
+		mm_store_f64(st + MM_MT_HDRSZ + 8 * np, score + 0.0);
+		mm_store_u64(st + OFF_NPOS, np + 1);
 	}
 	else
 	{
-		stf(st + MM_MT_HDRSZ + 8 * (cap - nn - 1), score + 0.0);
-		st64(st + OFF_NNEG, nn + 1);
+		mm_store_f64(st + MM_MT_HDRSZ + 8 * (cap - nn - 1), score + 0.0);
+		mm_store_u64(st + OFF_NNEG, nn + 1);
 	}
-	st64(st + OFF_N, np + nn + 1);
+	mm_store_u64(st + OFF_N, np + nn + 1);
 	return 1;
 }
 
@@ -388,17 +343,17 @@ mm_pairs_add(uint8_t *st, double score, int positive)
 void
 mm_moments_add(uint8_t *st, double predicted, double actual)
 {
-	uint64_t	n = ld64(st + OFF_N) + 1;
+	uint64_t	n = mm_load_u64(st + OFF_N) + 1;
 	double		e = actual - predicted,
-				mean = ldf(st + OFF_MEAN),
+				mean = mm_load_f64(st + OFF_MEAN),
 				d = actual - mean;
 
-	stf(st + OFF_S1, ldf(st + OFF_S1) + e * e);
-	stf(st + OFF_S2, ldf(st + OFF_S2) + fabs(e));
+	mm_store_f64(st + OFF_S1, mm_load_f64(st + OFF_S1) + e * e);
+	mm_store_f64(st + OFF_S2, mm_load_f64(st + OFF_S2) + fabs(e));
 	mean += d / (double) n;
-	stf(st + OFF_MEAN, mean);
-	stf(st + OFF_M2, ldf(st + OFF_M2) + d * (actual - mean));
-	st64(st + OFF_N, n);
+	mm_store_f64(st + OFF_MEAN, mean);
+	mm_store_f64(st + OFF_M2, mm_load_f64(st + OFF_M2) + d * (actual - mean));
+	mm_store_u64(st + OFF_N, n);
 }
 
 void
@@ -410,8 +365,8 @@ mm_logloss_add(uint8_t *st, double prob, int positive)
 		p = MM_MT_LOGLOSS_EPS;
 	else if (p > 1 - MM_MT_LOGLOSS_EPS)
 		p = 1 - MM_MT_LOGLOSS_EPS;
-	stf(st + OFF_S1, ldf(st + OFF_S1) - log(positive ? p : 1 - p));
-	st64(st + OFF_N, ld64(st + OFF_N) + 1);
+	mm_store_f64(st + OFF_S1, mm_load_f64(st + OFF_S1) - log(positive ? p : 1 - p));
+	mm_store_u64(st + OFF_N, mm_load_u64(st + OFF_N) + 1);
 }
 
 /* ---------- header, sizes, init ---------- */
@@ -421,15 +376,15 @@ mm_mt_info_read(const uint8_t *st, mm_mt_info *info)
 {
 	info->family = st[OFF_FAMILY];
 	info->kind = st[OFF_KIND];
-	info->flags = ld32(st + OFF_FLAGS);
-	info->n = ld64(st + OFF_N);
-	info->skipped = ld64(st + OFF_SKIP);
+	info->flags = mm_load_u32(st + OFF_FLAGS);
+	info->n = mm_load_u64(st + OFF_N);
+	info->skipped = mm_load_u64(st + OFF_SKIP);
 }
 
 void
 mm_mt_skip(uint8_t *st)
 {
-	st64(st + OFF_SKIP, ld64(st + OFF_SKIP) + 1);
+	mm_store_u64(st + OFF_SKIP, mm_load_u64(st + OFF_SKIP) + 1);
 }
 
 size_t
@@ -474,31 +429,31 @@ mm_mt_init(uint8_t *st, size_t size, int kind, uint32_t flags, double positive,
 	int			fam = mm_metric_family_of(kind);
 
 	memset(st, 0, size);
-	st32(st + OFF_MAGIC, MM_MT_MAGIC);
+	mm_store_u32(st + OFF_MAGIC, MM_MT_MAGIC);
 	st[OFF_VERSION] = MM_MT_VERSION & 0xff;
 	st[OFF_VERSION + 1] = MM_MT_VERSION >> 8;
 	st[OFF_FAMILY] = (uint8_t) fam;
 	st[OFF_KIND] = (uint8_t) kind;
-	st32(st + OFF_FLAGS, flags);
+	mm_store_u32(st + OFF_FLAGS, flags);
 	if (fam == MM_MF_CLASS)
 	{
-		st32(st + OFF_KCAP, caps->kcap);
+		mm_store_u32(st + OFF_KCAP, caps->kcap);
 		if (flags & MM_MT_TEXT)
-			st32(st + OFF_PCAP, caps->poolcap);
+			mm_store_u32(st + OFF_PCAP, caps->poolcap);
 		if (flags & MM_MT_HAS_POSITIVE)
 		{
 			if (flags & MM_MT_TEXT)
 			{
-				st32(st + OFF_POSLEN, poslen);
+				mm_store_u32(st + OFF_POSLEN, poslen);
 				if (poslen)
 					memcpy(st + MM_MT_HDRSZ, posbytes, poslen);
 			}
 			else
-				stf(st + OFF_POS, positive + 0.0);
+				mm_store_f64(st + OFF_POS, positive + 0.0);
 		}
 	}
 	else if (fam == MM_MF_PAIRS)
-		st64(st + OFF_CAP, caps->cap);
+		mm_store_u64(st + OFF_CAP, caps->cap);
 }
 
 void
@@ -507,11 +462,11 @@ mm_mt_caps_read(const uint8_t *st, mm_mt_caps *caps)
 	memset(caps, 0, sizeof(*caps));
 	if (st[OFF_FAMILY] == MM_MF_CLASS)
 	{
-		caps->kcap = ld32(st + OFF_KCAP);
-		caps->poolcap = ld32(st + OFF_PCAP);
+		caps->kcap = mm_load_u32(st + OFF_KCAP);
+		caps->poolcap = mm_load_u32(st + OFF_PCAP);
 	}
 	else if (st[OFF_FAMILY] == MM_MF_PAIRS)
-		caps->cap = ld64(st + OFF_CAP);
+		caps->cap = mm_load_u64(st + OFF_CAP);
 }
 
 void
@@ -520,11 +475,11 @@ mm_mt_caps_tight(const uint8_t *st, mm_mt_caps *caps)
 	memset(caps, 0, sizeof(*caps));
 	if (st[OFF_FAMILY] == MM_MF_CLASS)
 	{
-		caps->kcap = ld32(st + OFF_K);
-		caps->poolcap = ld32(st + OFF_PUSED);
+		caps->kcap = mm_load_u32(st + OFF_K);
+		caps->poolcap = mm_load_u32(st + OFF_PUSED);
 	}
 	else if (st[OFF_FAMILY] == MM_MF_PAIRS)
-		caps->cap = ld64(st + OFF_N);
+		caps->cap = mm_load_u64(st + OFF_N);
 }
 
 void
@@ -540,9 +495,9 @@ mm_mt_relayout(const uint8_t *src, uint8_t *dst, size_t dstsize, const mm_mt_cap
 					d;
 
 		cm_map(src, &s);
-		st32(dst + OFF_KCAP, caps->kcap);
+		mm_store_u32(dst + OFF_KCAP, caps->kcap);
 		if (s.flags & MM_MT_TEXT)
-			st32(dst + OFF_PCAP, caps->poolcap);
+			mm_store_u32(dst + OFF_PCAP, caps->poolcap);
 		cm_map(dst, &d);
 		memcpy(d.pos, s.pos, s.poslen);
 		for (uint32_t a = 0; a < s.k; a++)
@@ -558,11 +513,11 @@ mm_mt_relayout(const uint8_t *src, uint8_t *dst, size_t dstsize, const mm_mt_cap
 	}
 	else if (fam == MM_MF_PAIRS)
 	{
-		uint64_t	np = ld64(src + OFF_NPOS),
-					nn = ld64(src + OFF_NNEG),
-					scap = ld64(src + OFF_CAP);
+		uint64_t	np = mm_load_u64(src + OFF_NPOS),
+					nn = mm_load_u64(src + OFF_NNEG),
+					scap = mm_load_u64(src + OFF_CAP);
 
-		st64(dst + OFF_CAP, caps->cap);
+		mm_store_u64(dst + OFF_CAP, caps->cap);
 		memcpy(dst + MM_MT_HDRSZ, src + MM_MT_HDRSZ, 8 * np);
 		memcpy(dst + MM_MT_HDRSZ + 8 * (caps->cap - nn), src + MM_MT_HDRSZ + 8 * (scap - nn), 8 * nn);
 	}
@@ -574,8 +529,8 @@ mm_mt_grow_caps(const uint8_t *st, uint32_t need, mm_mt_caps *caps, mm_err *err)
 	mm_mt_caps_read(st, caps);
 	if (st[OFF_FAMILY] == MM_MF_CLASS)
 	{
-		uint32_t	k = ld32(st + OFF_K),
-					pused = ld32(st + OFF_PUSED);
+		uint32_t	k = mm_load_u32(st + OFF_K),
+					pused = mm_load_u32(st + OFF_PUSED);
 
 		if (k >= caps->kcap)
 		{
@@ -585,7 +540,7 @@ mm_mt_grow_caps(const uint8_t *st, uint32_t need, mm_mt_caps *caps, mm_err *err)
 			if (caps->kcap > MM_MT_MAX_CLASSES)
 				caps->kcap = MM_MT_MAX_CLASSES;
 		}
-		if (ld32(st + OFF_FLAGS) & MM_MT_TEXT)
+		if (mm_load_u32(st + OFF_FLAGS) & MM_MT_TEXT)
 		{
 			uint64_t	want = (uint64_t) pused + need;
 
@@ -628,16 +583,16 @@ mm_mt_check_shape(const uint8_t *st, size_t size, int kind, int text, mm_err *er
 
 	if (size < MM_MT_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "metric state is truncated (%zu bytes)", size);
-	if (ld32(st + OFF_MAGIC) != MM_MT_MAGIC)
+	if (mm_load_u32(st + OFF_MAGIC) != MM_MT_MAGIC)
 		return mm_fail(err, MM_ECORRUPT, "not a metric state");
 	if ((st[OFF_VERSION] | (st[OFF_VERSION + 1] << 8)) != MM_MT_VERSION)
 		return mm_fail(err, MM_ECORRUPT, "unsupported metric state version %u", st[OFF_VERSION] | (st[OFF_VERSION + 1] << 8));
 	fam = st[OFF_FAMILY];
 	k = st[OFF_KIND];
-	flags = ld32(st + OFF_FLAGS);
+	flags = mm_load_u32(st + OFF_FLAGS);
 	if (mm_metric_family_of(k) == 0 || mm_metric_family_of(k) != fam)
 		return mm_fail(err, MM_ECORRUPT, "metric state has an unknown metric kind %d", k);
-	if ((flags & ~MM_MT_FLAGS_ALL) || (fam != MM_MF_CLASS && flags != 0) || ld32(st + OFF_RSV0) != 0)
+	if ((flags & ~MM_MT_FLAGS_ALL) || (fam != MM_MF_CLASS && flags != 0) || mm_load_u32(st + OFF_RSV0) != 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state header is invalid");
 	if (kind != 0 && k != kind)
 		return mm_fail(err, MM_EMISMATCH, "a state of metric %s cannot be used by %s", mm_metric_name(k), mm_metric_name(kind));
@@ -645,11 +600,11 @@ mm_mt_check_shape(const uint8_t *st, size_t size, int kind, int text, mm_err *er
 		return mm_fail(err, MM_EMISMATCH, "%s state has %s labels", mm_metric_name(k), (flags & MM_MT_TEXT) ? "text" : "float8");
 	if (fam == MM_MF_CLASS)
 	{
-		uint32_t	kk = ld32(st + OFF_K),
-					kcap = ld32(st + OFF_KCAP),
-					pused = ld32(st + OFF_PUSED),
-					pcap = ld32(st + OFF_PCAP),
-					poslen = ld32(st + OFF_POSLEN);
+		uint32_t	kk = mm_load_u32(st + OFF_K),
+					kcap = mm_load_u32(st + OFF_KCAP),
+					pused = mm_load_u32(st + OFF_PUSED),
+					pcap = mm_load_u32(st + OFF_PCAP),
+					poslen = mm_load_u32(st + OFF_POSLEN);
 
 		if (kk > kcap || kcap > MM_MT_MAX_CLASSES || poslen > MM_MT_MAX_POOL || pcap > MM_MT_MAX_POOL ||
 			pused > pcap || (!(flags & MM_MT_TEXT) && pcap != 0) ||
@@ -660,13 +615,13 @@ mm_mt_check_shape(const uint8_t *st, size_t size, int kind, int text, mm_err *er
 	}
 	else if (fam == MM_MF_PAIRS)
 	{
-		uint64_t	np = ld64(st + OFF_NPOS),
-					nn = ld64(st + OFF_NNEG),
-					cap = ld64(st + OFF_CAP);
+		uint64_t	np = mm_load_u64(st + OFF_NPOS),
+					nn = mm_load_u64(st + OFF_NNEG),
+					cap = mm_load_u64(st + OFF_CAP);
 
 		if (cap > MM_MT_MAX_PAIRS || size != MM_MT_HDRSZ + 8 * cap)
 			return mm_fail(err, MM_ECORRUPT, "metric state size does not match its header");
-		if (np > cap || nn > cap - np || np + nn != ld64(st + OFF_N))
+		if (np > cap || nn > cap - np || np + nn != mm_load_u64(st + OFF_N))
 			return mm_fail(err, MM_ECORRUPT, "metric state counts do not add up to its row count");
 	}
 	else if (size != MM_MT_HDRSZ)
@@ -684,13 +639,13 @@ mm_cm_memo_check(mm_cm_memo *memo, const uint8_t *st, size_t size, int kind, int
 		return rc;
 	if (st[OFF_FAMILY] != MM_MF_CLASS)
 		return mm_fail(err, MM_EMISMATCH, "a state of metric %s has no class counts", mm_metric_name(st[OFF_KIND]));
-	memo->w0 = ld64(st + OFF_MAGIC);
-	memo->w1 = ld64(st + OFF_FLAGS);
-	memo->w7 = ld64(st + OFF_POSLEN);
-	memo->kcap = ld32(st + OFF_KCAP);
-	memo->pcap = ld32(st + OFF_PCAP);
-	memo->flags = ld32(st + OFF_FLAGS);
-	memo->poslen = ld32(st + OFF_POSLEN);
+	memo->w0 = mm_load_u64(st + OFF_MAGIC);
+	memo->w1 = mm_load_u64(st + OFF_FLAGS);
+	memo->w7 = mm_load_u64(st + OFF_POSLEN);
+	memo->kcap = mm_load_u32(st + OFF_KCAP);
+	memo->pcap = mm_load_u32(st + OFF_PCAP);
+	memo->flags = mm_load_u32(st + OFF_FLAGS);
+	memo->poslen = mm_load_u32(st + OFF_POSLEN);
 	memo->labels = MM_MT_HDRSZ + (size_t) memo->poslen + (size_t) 8 * memo->kcap * memo->kcap;
 	memo->size = size;
 	return MM_OK;
@@ -699,7 +654,7 @@ mm_cm_memo_check(mm_cm_memo *memo, const uint8_t *st, size_t size, int kind, int
 size_t
 mm_mt_size_for(const uint8_t *st, const mm_mt_caps *caps)
 {
-	return mm_mt_state_size(st[OFF_KIND], ld32(st + OFF_FLAGS), st[OFF_FAMILY] == MM_MF_CLASS ? ld32(st + OFF_POSLEN) : 0, caps);
+	return mm_mt_state_size(st[OFF_KIND], mm_load_u32(st + OFF_FLAGS), st[OFF_FAMILY] == MM_MF_CLASS ? mm_load_u32(st + OFF_POSLEN) : 0, caps);
 }
 
 
@@ -707,19 +662,19 @@ static mm_status
 validate_class(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_err *err)
 {
 	cm_view		v;
-	uint64_t	n = ld64(st + OFF_N),
+	uint64_t	n = mm_load_u64(st + OFF_N),
 				sum = 0;
 	int			text = (flags & MM_MT_TEXT) != 0;
-	double		pos = ldf(st + OFF_POS);
+	double		pos = mm_load_f64(st + OFF_POS);
 
 	cm_map(st, &v);
-	if (ld32(st + OFF_RSV1) != 0)
+	if (mm_load_u32(st + OFF_RSV1) != 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state has nonzero reserved bytes");
 	if ((flags & MM_MT_HAS_POSITIVE) && !mm_metric_binary(kind))
 		return mm_fail(err, MM_ECORRUPT, "metric state has a positive class for a metric without one");
 	if (mm_metric_binary(kind) && !text && !(flags & MM_MT_HAS_POSITIVE))
 		return mm_fail(err, MM_ECORRUPT, "metric state lacks its positive class");
-	if (((flags & MM_MT_HAS_POSITIVE) && !text) ? !mm_isfinite(pos) : ld64(st + OFF_POS) != 0)
+	if (((flags & MM_MT_HAS_POSITIVE) && !text) ? !mm_isfinite(pos) : mm_load_u64(st + OFF_POS) != 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state has an invalid positive class");
 	if (!((flags & MM_MT_HAS_POSITIVE) && text) && v.poslen != 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state has an invalid positive class");
@@ -731,7 +686,7 @@ validate_class(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_err 
 	for (uint32_t a = 0; a < v.kcap; a++)
 		for (uint32_t p = 0; p < v.kcap; p++)
 		{
-			uint64_t	c = ld64(cm_cell(&v, a, p));
+			uint64_t	c = mm_load_u64(cm_cell(&v, a, p));
 
 			if (a >= v.k || p >= v.k)
 			{
@@ -749,12 +704,12 @@ validate_class(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_err 
 	{
 		for (uint32_t i = 0; i < v.kcap; i++)
 		{
-			double		x = ldf(v.labels + 8 * (size_t) i);
+			double		x = mm_load_f64(v.labels + 8 * (size_t) i);
 
-			if (i >= v.k ? ld64(v.labels + 8 * (size_t) i) != 0 : !mm_isfinite(x))
+			if (i >= v.k ? mm_load_u64(v.labels + 8 * (size_t) i) != 0 : !mm_isfinite(x))
 				return mm_fail(err, MM_ECORRUPT, "metric state has an invalid label");
 			for (uint32_t j = 0; j < i && i < v.k; j++)
-				if (ldf(v.labels + 8 * (size_t) j) == x)
+				if (mm_load_f64(v.labels + 8 * (size_t) j) == x)
 					return mm_fail(err, MM_ECORRUPT, "metric state has duplicate labels");
 		}
 	}
@@ -764,8 +719,8 @@ validate_class(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_err 
 
 		for (uint32_t i = 0; i < v.kcap; i++)
 		{
-			uint32_t	o = ld32(v.off + 4 * (size_t) i),
-						l = ld32(v.len + 4 * (size_t) i);
+			uint32_t	o = mm_load_u32(v.off + 4 * (size_t) i),
+						l = mm_load_u32(v.len + 4 * (size_t) i);
 
 			if (i >= v.k)
 			{
@@ -784,7 +739,7 @@ validate_class(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_err 
 			cm_view		w = v;
 
 			w.k = i;
-			if (cm_lookup_text(&w, v.pool + ld32(v.off + 4 * (size_t) i), ld32(v.len + 4 * (size_t) i)) >= 0)
+			if (cm_lookup_text(&w, v.pool + mm_load_u32(v.off + 4 * (size_t) i), mm_load_u32(v.len + 4 * (size_t) i)) >= 0)
 				return mm_fail(err, MM_ECORRUPT, "metric state has duplicate labels");
 		}
 	}
@@ -794,12 +749,12 @@ validate_class(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_err 
 static mm_status
 validate_pairs(const uint8_t *st, size_t size, uint32_t flags, mm_err *err)
 {
-	uint64_t	n = ld64(st + OFF_N),
-				np = ld64(st + OFF_NPOS),
-				nn = ld64(st + OFF_NNEG),
-				cap = ld64(st + OFF_CAP);
+	uint64_t	n = mm_load_u64(st + OFF_N),
+				np = mm_load_u64(st + OFF_NPOS),
+				nn = mm_load_u64(st + OFF_NNEG),
+				cap = mm_load_u64(st + OFF_CAP);
 
-	if (flags != 0 || ld64(st + OFF_RSV2) != 0)
+	if (flags != 0 || mm_load_u64(st + OFF_RSV2) != 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state header is invalid");
 	if (cap > MM_MT_MAX_PAIRS || size != MM_MT_HDRSZ + 8 * cap)
 		return mm_fail(err, MM_ECORRUPT, "metric state size does not match its header");
@@ -811,10 +766,10 @@ validate_pairs(const uint8_t *st, size_t size, uint32_t flags, mm_err *err)
 
 		if (i < np || i >= cap - nn)
 		{
-			if (!mm_isfinite(ldf(p)))
+			if (!mm_isfinite(mm_load_f64(p)))
 				return mm_fail(err, MM_ECORRUPT, "metric state has a non-finite score");
 		}
-		else if (ld64(p) != 0)
+		else if (mm_load_u64(p) != 0)
 			return mm_fail(err, MM_ECORRUPT, "metric state has nonzero unused bytes");
 	}
 	return MM_OK;
@@ -823,17 +778,17 @@ validate_pairs(const uint8_t *st, size_t size, uint32_t flags, mm_err *err)
 static mm_status
 validate_moments(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_err *err)
 {
-	double		s1 = ldf(st + OFF_S1),
-				s2 = ldf(st + OFF_S2),
-				mean = ldf(st + OFF_MEAN),
-				m2 = ldf(st + OFF_M2);
+	double		s1 = mm_load_f64(st + OFF_S1),
+				s2 = mm_load_f64(st + OFF_S2),
+				mean = mm_load_f64(st + OFF_MEAN),
+				m2 = mm_load_f64(st + OFF_M2);
 
 	if (size != MM_MT_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "metric state size does not match its header");
 	if (flags != 0 || !mm_isfinite(s1) || !mm_isfinite(s2) || !mm_isfinite(mean) || !mm_isfinite(m2) ||
 		s1 < 0 || s2 < 0 || m2 < 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state has invalid moments");
-	if ((ld64(st + OFF_N) == 0 && !all_zero(st + OFF_S1, 32)) ||
+	if ((mm_load_u64(st + OFF_N) == 0 && !all_zero(st + OFF_S1, 32)) ||
 		(kind == MM_MK_LOG_LOSS && !all_zero(st + OFF_S2, 24)))
 		return mm_fail(err, MM_ECORRUPT, "metric state has invalid moments");
 	return MM_OK;
@@ -849,11 +804,11 @@ mm_mt_validate(const uint8_t *st, size_t size, mm_err *err)
 	switch (st[OFF_FAMILY])
 	{
 		case MM_MF_CLASS:
-			return validate_class(st, size, st[OFF_KIND], ld32(st + OFF_FLAGS), err);
+			return validate_class(st, size, st[OFF_KIND], mm_load_u32(st + OFF_FLAGS), err);
 		case MM_MF_PAIRS:
-			return validate_pairs(st, size, ld32(st + OFF_FLAGS), err);
+			return validate_pairs(st, size, mm_load_u32(st + OFF_FLAGS), err);
 		default:
-			return validate_moments(st, size, st[OFF_KIND], ld32(st + OFF_FLAGS), err);
+			return validate_moments(st, size, st[OFF_KIND], mm_load_u32(st + OFF_FLAGS), err);
 	}
 }
 
@@ -864,8 +819,8 @@ mm_mt_merge_caps(const uint8_t *dst, const uint8_t *src, mm_mt_caps *caps, int *
 {
 	int			kind = dst[OFF_KIND],
 				skind = src[OFF_KIND];
-	uint32_t	flags = ld32(dst + OFF_FLAGS),
-				sflags = ld32(src + OFF_FLAGS);
+	uint32_t	flags = mm_load_u32(dst + OFF_FLAGS),
+				sflags = mm_load_u32(src + OFF_FLAGS);
 
 	*grow = 0;
 	mm_mt_caps_read(dst, caps);
@@ -886,7 +841,7 @@ mm_mt_merge_caps(const uint8_t *dst, const uint8_t *src, mm_mt_caps *caps, int *
 		cm_map(dst, &d);
 		cm_map(src, &s);
 		if (flags != sflags || d.poslen != s.poslen || memcmp(d.pos, s.pos, d.poslen) != 0 ||
-			ld64(dst + OFF_POS) != ld64(src + OFF_POS))
+			mm_load_u64(dst + OFF_POS) != mm_load_u64(src + OFF_POS))
 			return mm_fail(err, MM_EMISMATCH, "cannot combine %s states with different positive classes", mm_metric_name(kind));
 		for (uint32_t i = 0; i < s.k; i++)
 		{
@@ -894,19 +849,19 @@ mm_mt_merge_caps(const uint8_t *dst, const uint8_t *src, mm_mt_caps *caps, int *
 
 			if (s.flags & MM_MT_TEXT)
 			{
-				uint32_t	l = ld32(s.len + 4 * (size_t) i);
+				uint32_t	l = mm_load_u32(s.len + 4 * (size_t) i);
 
-				found = cm_lookup_text(&d, s.pool + ld32(s.off + 4 * (size_t) i), l) >= 0;
+				found = cm_lookup_text(&d, s.pool + mm_load_u32(s.off + 4 * (size_t) i), l) >= 0;
 				if (!found)
 					bytes += l;
 			}
 			else
 			{
-				double		x = ldf(s.labels + 8 * (size_t) i);
+				double		x = mm_load_f64(s.labels + 8 * (size_t) i);
 
 				found = 0;
 				for (uint32_t j = 0; j < d.k && !found; j++)
-					found = ldf(d.labels + 8 * (size_t) j) == x;
+					found = mm_load_f64(d.labels + 8 * (size_t) j) == x;
 			}
 			missing += !found;
 		}
@@ -927,7 +882,7 @@ mm_mt_merge_caps(const uint8_t *dst, const uint8_t *src, mm_mt_caps *caps, int *
 	}
 	else if (mm_metric_family_of(kind) == MM_MF_PAIRS)
 	{
-		uint64_t	need = ld64(dst + OFF_N) + ld64(src + OFF_N);
+		uint64_t	need = mm_load_u64(dst + OFF_N) + mm_load_u64(src + OFF_N);
 
 		if (need > MM_MT_MAX_PAIRS)
 			return mm_fail(err, MM_ENOMEM, "too many rows for a ranking metric state");
@@ -946,10 +901,10 @@ void
 mm_mt_merge(uint8_t *dst, const uint8_t *src)
 {
 	int			fam = dst[OFF_FAMILY];
-	uint64_t	n = ld64(dst + OFF_N),
-				sn = ld64(src + OFF_N);
+	uint64_t	n = mm_load_u64(dst + OFF_N),
+				sn = mm_load_u64(src + OFF_N);
 
-	st64(dst + OFF_SKIP, ld64(dst + OFF_SKIP) + ld64(src + OFF_SKIP));
+	mm_store_u64(dst + OFF_SKIP, mm_load_u64(dst + OFF_SKIP) + mm_load_u64(src + OFF_SKIP));
 	if (fam == MM_MF_CLASS)
 	{
 		cm_view		d,
@@ -963,15 +918,15 @@ mm_mt_merge(uint8_t *dst, const uint8_t *src)
 			int64_t		j;
 
 			if (s.flags & MM_MT_TEXT)
-				j = cm_find_text(&d, s.pool + ld32(s.off + 4 * (size_t) i), ld32(s.len + 4 * (size_t) i));
+				j = cm_find_text(&d, s.pool + mm_load_u32(s.off + 4 * (size_t) i), mm_load_u32(s.len + 4 * (size_t) i));
 			else
-				j = cm_find_f64(&d, ldf(s.labels + 8 * (size_t) i));
+				j = cm_find_f64(&d, mm_load_f64(s.labels + 8 * (size_t) i));
 			map[i] = (uint32_t) j;	/* room was checked by mm_mt_merge_caps */
 		}
 		for (uint32_t a = 0; a < s.k; a++)
 			for (uint32_t p = 0; p < s.k; p++)
 			{
-				uint64_t	c = ld64(cm_cell(&s, a, p));
+				uint64_t	c = mm_load_u64(cm_cell(&s, a, p));
 
 				if (c)
 					cm_count(&d, map[a], map[p], c);
@@ -979,35 +934,35 @@ mm_mt_merge(uint8_t *dst, const uint8_t *src)
 	}
 	else if (fam == MM_MF_PAIRS)
 	{
-		uint64_t	np = ld64(dst + OFF_NPOS),
-					nn = ld64(dst + OFF_NNEG),
-					cap = ld64(dst + OFF_CAP),
-					snp = ld64(src + OFF_NPOS),
-					snn = ld64(src + OFF_NNEG),
-					scap = ld64(src + OFF_CAP);
+		uint64_t	np = mm_load_u64(dst + OFF_NPOS),
+					nn = mm_load_u64(dst + OFF_NNEG),
+					cap = mm_load_u64(dst + OFF_CAP),
+					snp = mm_load_u64(src + OFF_NPOS),
+					snn = mm_load_u64(src + OFF_NNEG),
+					scap = mm_load_u64(src + OFF_CAP);
 
 		memcpy(dst + MM_MT_HDRSZ + 8 * np, src + MM_MT_HDRSZ, 8 * snp);
 		memcpy(dst + MM_MT_HDRSZ + 8 * (cap - nn - snn), src + MM_MT_HDRSZ + 8 * (scap - snn), 8 * snn);
-		st64(dst + OFF_NPOS, np + snp);
-		st64(dst + OFF_NNEG, nn + snn);
-		st64(dst + OFF_N, n + sn);
+		mm_store_u64(dst + OFF_NPOS, np + snp);
+		mm_store_u64(dst + OFF_NNEG, nn + snn);
+		mm_store_u64(dst + OFF_N, n + sn);
 	}
 	else if (sn > 0)
 	{
 		double		na = (double) n,
 					nb = (double) sn,
 					nt = na + nb,
-					ma = ldf(dst + OFF_MEAN),
-					delta = ldf(src + OFF_MEAN) - ma;
+					ma = mm_load_f64(dst + OFF_MEAN),
+					delta = mm_load_f64(src + OFF_MEAN) - ma;
 
-		stf(dst + OFF_S1, ldf(dst + OFF_S1) + ldf(src + OFF_S1));
-		stf(dst + OFF_S2, ldf(dst + OFF_S2) + ldf(src + OFF_S2));
+		mm_store_f64(dst + OFF_S1, mm_load_f64(dst + OFF_S1) + mm_load_f64(src + OFF_S1));
+		mm_store_f64(dst + OFF_S2, mm_load_f64(dst + OFF_S2) + mm_load_f64(src + OFF_S2));
 		if (dst[OFF_KIND] != MM_MK_LOG_LOSS)
 		{
-			stf(dst + OFF_MEAN, ma + delta * (nb / nt));
-			stf(dst + OFF_M2, ldf(dst + OFF_M2) + ldf(src + OFF_M2) + delta * delta * (na * nb / nt));
+			mm_store_f64(dst + OFF_MEAN, ma + delta * (nb / nt));
+			mm_store_f64(dst + OFF_M2, mm_load_f64(dst + OFF_M2) + mm_load_f64(src + OFF_M2) + delta * delta * (na * nb / nt));
 		}
-		st64(dst + OFF_N, n + sn);
+		mm_store_u64(dst + OFF_N, n + sn);
 	}
 }
 
@@ -1086,13 +1041,13 @@ mm_sort_f64(double *v, size_t n, const mm_alloc *a, mm_err *err)
 static mm_status
 pairs_sorted(const uint8_t *st, const mm_alloc *a, double **pos, uint64_t *np, double **neg, uint64_t *nn, mm_err *err)
 {
-	uint64_t	cap = ld64(st + OFF_CAP);
+	uint64_t	cap = mm_load_u64(st + OFF_CAP);
 	double	   *p,
 			   *q;
 	mm_status	s;
 
-	*np = ld64(st + OFF_NPOS);
-	*nn = ld64(st + OFF_NNEG);
+	*np = mm_load_u64(st + OFF_NPOS);
+	*nn = mm_load_u64(st + OFF_NNEG);
 	p = mm_alloc_array(a, *np + *nn, sizeof(double));
 	if (!p)
 		return mm_fail(err, MM_ENOMEM, "out of memory");
@@ -1120,7 +1075,7 @@ roc_auc(const uint8_t *st, const mm_alloc *a, double *out, int *isnull, mm_err *
 				u2 = 0;
 	mm_status	s;
 
-	if (ld64(st + OFF_NPOS) == 0 || ld64(st + OFF_NNEG) == 0)
+	if (mm_load_u64(st + OFF_NPOS) == 0 || mm_load_u64(st + OFF_NNEG) == 0)
 	{
 		*isnull = 1;
 		return MM_OK;
@@ -1228,7 +1183,7 @@ mm_pairs_roc_curve(const uint8_t *st, const mm_alloc *a, mm_curve *c, int *isnul
 	mm_status	s;
 
 	*isnull = 0;
-	if (ld64(st + OFF_NPOS) == 0 || ld64(st + OFF_NNEG) == 0)
+	if (mm_load_u64(st + OFF_NPOS) == 0 || mm_load_u64(st + OFF_NNEG) == 0)
 	{
 		*isnull = 1;
 		return MM_OK;
@@ -1268,7 +1223,7 @@ mm_pairs_pr_curve(const uint8_t *st, const mm_alloc *a, mm_curve *c, int *isnull
 	mm_status	s;
 
 	*isnull = 0;
-	if (ld64(st + OFF_NPOS) == 0)
+	if (mm_load_u64(st + OFF_NPOS) == 0)
 	{
 		*isnull = 1;
 		return MM_OK;
@@ -1298,12 +1253,12 @@ static int
 cm_less(const cm_view *v, uint32_t i, uint32_t j)
 {
 	if (!(v->flags & MM_MT_TEXT))
-		return ldf(v->labels + 8 * (size_t) i) < ldf(v->labels + 8 * (size_t) j);
+		return mm_load_f64(v->labels + 8 * (size_t) i) < mm_load_f64(v->labels + 8 * (size_t) j);
 	else
 	{
-		uint32_t	li = ld32(v->len + 4 * (size_t) i),
-					lj = ld32(v->len + 4 * (size_t) j);
-		int			c = memcmp(v->pool + ld32(v->off + 4 * (size_t) i), v->pool + ld32(v->off + 4 * (size_t) j),
+		uint32_t	li = mm_load_u32(v->len + 4 * (size_t) i),
+					lj = mm_load_u32(v->len + 4 * (size_t) j);
+		int			c = memcmp(v->pool + mm_load_u32(v->off + 4 * (size_t) i), v->pool + mm_load_u32(v->off + 4 * (size_t) j),
 							   li < lj ? li : lj);
 
 		return c < 0 || (c == 0 && li < lj);
@@ -1338,10 +1293,10 @@ cm_positive(const cm_view *v, const uint32_t *perm, int64_t *q, mm_err *err)
 	*q = -1;
 	if (!(v->flags & MM_MT_TEXT))
 	{
-		double		pos = ldf(v->st + OFF_POS);
+		double		pos = mm_load_f64(v->st + OFF_POS);
 
 		for (uint32_t i = 0; i < v->k; i++)
-			if (ldf(v->labels + 8 * (size_t) i) == pos)
+			if (mm_load_f64(v->labels + 8 * (size_t) i) == pos)
 				*q = i;
 	}
 	else if (v->flags & MM_MT_HAS_POSITIVE)
@@ -1377,7 +1332,7 @@ class_scalar(const uint8_t *st, const mm_alloc *a, double *out, mm_err *err)
 {
 	cm_view		v;
 	int			kind = st[OFF_KIND];
-	uint64_t	n = ld64(st + OFF_N);
+	uint64_t	n = mm_load_u64(st + OFF_N);
 	uint32_t   *perm;
 
 	cm_map(st, &v);
@@ -1389,7 +1344,7 @@ class_scalar(const uint8_t *st, const mm_alloc *a, double *out, mm_err *err)
 		uint64_t	tr = 0;
 
 		for (uint32_t i = 0; i < v.k; i++)
-			tr += ld64(cm_cell(&v, i, i));
+			tr += mm_load_u64(cm_cell(&v, i, i));
 		*out = (double) tr / (double) n;
 		return MM_OK;
 	}
@@ -1407,11 +1362,11 @@ class_scalar(const uint8_t *st, const mm_alloc *a, double *out, mm_err *err)
 			return s;
 		if (q >= 0)
 		{
-			tp = ld64(cm_cell(&v, (uint32_t) q, (uint32_t) q));
+			tp = mm_load_u64(cm_cell(&v, (uint32_t) q, (uint32_t) q));
 			for (uint32_t i = 0; i < v.k; i++)
 			{
-				ps += ld64(cm_cell(&v, i, (uint32_t) q));
-				ts += ld64(cm_cell(&v, (uint32_t) q, i));
+				ps += mm_load_u64(cm_cell(&v, i, (uint32_t) q));
+				ts += mm_load_u64(cm_cell(&v, (uint32_t) q, i));
 			}
 		}
 		p = prf_div((double) tp, (double) ps);
@@ -1429,7 +1384,7 @@ class_scalar(const uint8_t *st, const mm_alloc *a, double *out, mm_err *err)
 		for (uint32_t ii = 0; ii < v.k; ii++)
 		{
 			uint32_t	c = perm[ii];
-			uint64_t	tp = ld64(cm_cell(&v, c, c)),
+			uint64_t	tp = mm_load_u64(cm_cell(&v, c, c)),
 						ps = 0,
 						ts = 0;
 			double		p,
@@ -1438,8 +1393,8 @@ class_scalar(const uint8_t *st, const mm_alloc *a, double *out, mm_err *err)
 
 			for (uint32_t i = 0; i < v.k; i++)
 			{
-				ps += ld64(cm_cell(&v, i, c));
-				ts += ld64(cm_cell(&v, c, i));
+				ps += mm_load_u64(cm_cell(&v, i, c));
+				ts += mm_load_u64(cm_cell(&v, c, i));
 			}
 			p = prf_div((double) tp, (double) ps);
 			r = prf_div((double) tp, (double) ts);
@@ -1461,7 +1416,7 @@ mm_status
 mm_mt_scalar(const uint8_t *st, const mm_alloc *a, double *out, int *isnull, mm_err *err)
 {
 	int			kind = st[OFF_KIND];
-	uint64_t	n = ld64(st + OFF_N);
+	uint64_t	n = mm_load_u64(st + OFF_N);
 
 	*isnull = 0;
 	*out = 0;
@@ -1480,18 +1435,18 @@ mm_mt_scalar(const uint8_t *st, const mm_alloc *a, double *out, int *isnull, mm_
 			return roc_auc(st, a, out, isnull, err);
 		case MM_MK_MSE:
 		case MM_MK_LOG_LOSS:
-			*out = ldf(st + OFF_S1) / (double) n;
+			*out = mm_load_f64(st + OFF_S1) / (double) n;
 			return MM_OK;
 		case MM_MK_RMSE:
-			*out = sqrt(ldf(st + OFF_S1) / (double) n);
+			*out = sqrt(mm_load_f64(st + OFF_S1) / (double) n);
 			return MM_OK;
 		case MM_MK_MAE:
-			*out = ldf(st + OFF_S2) / (double) n;
+			*out = mm_load_f64(st + OFF_S2) / (double) n;
 			return MM_OK;
 		case MM_MK_R2:
 			{
-				double		ssr = ldf(st + OFF_S1),
-							sst = ldf(st + OFF_M2);
+				double		ssr = mm_load_f64(st + OFF_S1),
+							sst = mm_load_f64(st + OFF_M2);
 
 				if (n < 2)
 					*isnull = 1;
@@ -1529,13 +1484,13 @@ mm_cm_matrix_get(const uint8_t *st, const mm_alloc *a, mm_cm_matrix *m, mm_err *
 
 		if (m->text)
 		{
-			m->names[i] = v.pool + ld32(v.off + 4 * (size_t) c);
-			m->lens[i] = ld32(v.len + 4 * (size_t) c);
+			m->names[i] = v.pool + mm_load_u32(v.off + 4 * (size_t) c);
+			m->lens[i] = mm_load_u32(v.len + 4 * (size_t) c);
 		}
 		else
-			m->values[i] = ldf(v.labels + 8 * (size_t) c);
+			m->values[i] = mm_load_f64(v.labels + 8 * (size_t) c);
 		for (uint32_t j = 0; j < v.k; j++)
-			m->counts[(size_t) i * v.k + j] = ld64(cm_cell(&v, c, perm[j]));
+			m->counts[(size_t) i * v.k + j] = mm_load_u64(cm_cell(&v, c, perm[j]));
 	}
 	return MM_OK;
 }

@@ -21,30 +21,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static inline double
-ld_f64(const uint8_t *p)
-{
-	double		v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint64_t
-ld_u64(const uint8_t *p)
-{
-	uint64_t	v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t
-ld_u32(const uint8_t *p)
-{
-	return mm_load_u32(p);
-}
-
 static inline uint64_t
 slot_u64(const double *blk, size_t i)
 {
@@ -201,33 +177,33 @@ typedef struct ds_hdr
 static void
 ds_read_header(const uint8_t *st, ds_hdr *h)
 {
-	h->d = ld_u32(st + 8);
-	h->k = ld_u32(st + 12);
-	h->cap = ld_u32(st + 16);
-	h->names_len = ld_u32(st + 20);
-	h->rows = ld_u64(st + 24);
-	h->size = ld_u32(st + 32);
-	h->nent = ld_u32(st + 36);
-	h->tau = ld_u64(st + 40);
-	h->mixed = ld_u32(st + 48);
+	h->d = mm_load_u32(st + 8);
+	h->k = mm_load_u32(st + 12);
+	h->cap = mm_load_u32(st + 16);
+	h->names_len = mm_load_u32(st + 20);
+	h->rows = mm_load_u64(st + 24);
+	h->size = mm_load_u32(st + 32);
+	h->nent = mm_load_u32(st + 36);
+	h->tau = mm_load_u64(st + 40);
+	h->mixed = mm_load_u32(st + 48);
 }
 
 uint32_t
 mm_ds_dims(const uint8_t *st)
 {
-	return ld_u32(st + 8);
+	return mm_load_u32(st + 8);
 }
 
 uint64_t
 mm_ds_rows(const uint8_t *st)
 {
-	return ld_u64(st + 24);
+	return mm_load_u64(st + 24);
 }
 
 uint32_t
 mm_ds_entries(const uint8_t *st)
 {
-	return ld_u32(st + 36);
+	return mm_load_u32(st + 36);
 }
 
 /* Byte offsets of the moment blocks and the sample entries. */
@@ -254,7 +230,7 @@ ds_check_names(const uint8_t *p, size_t len, uint32_t d, mm_err *err)
 
 		if (len - pos < 4)
 			return mm_fail(err, MM_ECORRUPT, "describe state: feature names are truncated");
-		l = ld_u32(p + pos);
+		l = mm_load_u32(p + pos);
 		pos += 4;
 		if (l > len - pos)
 			return mm_fail(err, MM_ECORRUPT, "describe state: feature names are truncated");
@@ -270,7 +246,7 @@ ds_check_names(const uint8_t *p, size_t len, uint32_t d, mm_err *err)
 static int
 ds_header_fields_ok(const uint8_t *st, size_t size, ds_hdr *h)
 {
-	if (size < MM_DS_HDRSZ || ld_u32(st) != MM_DS_MAGIC || ld_u32(st + 4) != (MM_DS_VERSION | (MM_DS_KIND << 16)))
+	if (size < MM_DS_HDRSZ || mm_load_u32(st) != MM_DS_MAGIC || mm_load_u32(st + 4) != (MM_DS_VERSION | (MM_DS_KIND << 16)))
 		return 0;
 	ds_read_header(st, h);
 	if (h->d > MM_DS_MAX_FEATURES || h->k != mm_ds_sample_k(h->d) || h->nent > h->cap || h->size != size ||
@@ -294,7 +270,7 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 
 	if (size < MM_DS_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "describe state is truncated (%zu bytes)", size);
-	if (ld_u32(st) != MM_DS_MAGIC || (st[4] | (st[5] << 8)) != MM_DS_VERSION || (st[6] | (st[7] << 8)) != MM_DS_KIND)
+	if (mm_load_u32(st) != MM_DS_MAGIC || (st[4] | (st[5] << 8)) != MM_DS_VERSION || (st[6] | (st[7] << 8)) != MM_DS_KIND)
 		return mm_fail(err, MM_ECORRUPT, "not a describe state");
 	ds_read_header(st, &h);
 	if (h.k != mm_ds_sample_k(h.d) || h.nent > h.cap || h.mixed > 1 ||
@@ -318,13 +294,13 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 	for (uint32_t j = 0; j < h.d; j++)
 	{
 		const uint8_t *b = feat + (size_t) j * 8;
-		uint64_t	count = ld_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
-					nulls = ld_u64(b + 8 * FB_NULLS * (size_t) h.d);
-		double		mean = ld_f64(b + 8 * FB_MEAN * (size_t) h.d),
-					m2 = ld_f64(b + 8 * FB_M2 * (size_t) h.d),
-					mn = ld_f64(b + 8 * FB_MIN * (size_t) h.d),
-					mx = ld_f64(b + 8 * FB_MAX * (size_t) h.d),
-					shift = ld_f64(b + 8 * FB_SHIFT * (size_t) h.d);
+		uint64_t	count = mm_load_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
+					nulls = mm_load_u64(b + 8 * FB_NULLS * (size_t) h.d);
+		double		mean = mm_load_f64(b + 8 * FB_MEAN * (size_t) h.d),
+					m2 = mm_load_f64(b + 8 * FB_M2 * (size_t) h.d),
+					mn = mm_load_f64(b + 8 * FB_MIN * (size_t) h.d),
+					mx = mm_load_f64(b + 8 * FB_MAX * (size_t) h.d),
+					shift = mm_load_f64(b + 8 * FB_SHIFT * (size_t) h.d);
 
 		if (count > h.rows || nulls != h.rows - count)
 			return mm_fail(err, MM_ECORRUPT, "describe state: counts of feature %u are inconsistent", j + 1);
@@ -336,16 +312,16 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 	for (uint32_t i = 0; i < h.nent; i++)
 	{
 		const uint8_t *e = ent + 8 * slots * i;
-		uint64_t	key = ld_u64(e + 8 * EN_KEY),
-					c = ld_u64(e + 8 * EN_COUNT);
+		uint64_t	key = mm_load_u64(e + 8 * EN_KEY),
+					c = mm_load_u64(e + 8 * EN_COUNT);
 
 		if (key >> 53 || key > h.tau || c < 1 || c > h.rows - total)
 			return mm_fail(err, MM_ECORRUPT, "describe state: sample entry %u is invalid", i + 1);
 		total += c;
 		for (uint32_t j = 0; j < h.d; j++)
 		{
-			uint64_t	bits = ld_u64(e + 8 * (EN_VALS + j));
-			double		x = ld_f64(e + 8 * (EN_VALS + j));
+			uint64_t	bits = mm_load_u64(e + 8 * (EN_VALS + j));
+			double		x = mm_load_f64(e + 8 * (EN_VALS + j));
 
 			if (bits != MM_DS_NULL_BITS && (!mm_isfinite(x) || bits == 0x8000000000000000ULL))
 				return mm_fail(err, MM_ECORRUPT, "describe state: sample entry %u is invalid", i + 1);
@@ -354,17 +330,17 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 	for (uint32_t j = 0; j < h.d; j++)
 	{
 		const uint8_t *b = feat + (size_t) j * 8;
-		uint64_t	count = ld_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
-					nulls = ld_u64(b + 8 * FB_NULLS * (size_t) h.d),
+		uint64_t	count = mm_load_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
+					nulls = mm_load_u64(b + 8 * FB_NULLS * (size_t) h.d),
 					cv = 0,
 					cn = 0;
 
 		for (uint32_t i = 0; i < h.nent; i++)
 		{
 			const uint8_t *e = ent + 8 * slots * i;
-			uint64_t	c = ld_u64(e + 8 * EN_COUNT);
+			uint64_t	c = mm_load_u64(e + 8 * EN_COUNT);
 
-			if (ld_u64(e + 8 * (EN_VALS + j)) == MM_DS_NULL_BITS)
+			if (mm_load_u64(e + 8 * (EN_VALS + j)) == MM_DS_NULL_BITS)
 				cn += c;
 			else
 				cv += c;
@@ -431,24 +407,12 @@ mm_ds_open(uint8_t *st, size_t size, mm_ds_view *v)
 }
 
 static inline void
-st_u64(uint8_t *p, uint64_t x)
-{
-	memcpy(p, &x, 8);			/* the host is little-endian (mm_core.h) */
-}
-
-static inline void
-st_u32(uint8_t *p, uint32_t x)
-{
-	memcpy(p, &x, 4);
-}
-
-static inline void
 ds_put_counts(uint8_t *st, const mm_ds_view *v)
 {
-	st_u64(st + 24, v->rows);
-	st_u32(st + 36, v->nent);
-	st_u64(st + 40, v->tau);
-	st_u32(st + 48, v->mixed);
+	mm_store_u64(st + 24, v->rows);
+	mm_store_u32(st + 36, v->nent);
+	mm_store_u64(st + 40, v->tau);
+	mm_store_u32(st + 48, v->mixed);
 }
 
 uint32_t
@@ -896,38 +860,38 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 	slots = (size_t) s.d + 2;
 	/* an unmixed state's count[0] holds for every feature; every count is written below */
 	na0 = slot_u64(v->feat, 0);
-	nb0 = ld_u64(sfeat);
+	nb0 = mm_load_u64(sfeat);
 	for (uint32_t j = 0; j < v->d; j++)
 	{
 		double	   *blk = v->feat + j;
 		const uint8_t *b = sfeat + (size_t) j * 8;
 		uint64_t	na = v->mixed ? slot_u64(blk, FB_COUNT * dd) : na0,
-					nb = s.mixed ? ld_u64(b + 8 * FB_COUNT * (size_t) s.d) : nb0;
+					nb = s.mixed ? mm_load_u64(b + 8 * FB_COUNT * (size_t) s.d) : nb0;
 
-		set_u64(blk, FB_NULLS * dd, slot_u64(blk, FB_NULLS * dd) + ld_u64(b + 8 * FB_NULLS * (size_t) s.d));
+		set_u64(blk, FB_NULLS * dd, slot_u64(blk, FB_NULLS * dd) + mm_load_u64(b + 8 * FB_NULLS * (size_t) s.d));
 		if (nb == 0)
 			continue;
 		if (na == 0)
 		{
-			blk[FB_SHIFT * dd] = ld_f64(b + 8 * FB_SHIFT * (size_t) s.d);
-			blk[FB_MEAN * dd] = ld_f64(b + 8 * FB_MEAN * (size_t) s.d);
-			blk[FB_M2 * dd] = ld_f64(b + 8 * FB_M2 * (size_t) s.d);
-			blk[FB_MIN * dd] = ld_f64(b + 8 * FB_MIN * (size_t) s.d);
-			blk[FB_MAX * dd] = ld_f64(b + 8 * FB_MAX * (size_t) s.d);
+			blk[FB_SHIFT * dd] = mm_load_f64(b + 8 * FB_SHIFT * (size_t) s.d);
+			blk[FB_MEAN * dd] = mm_load_f64(b + 8 * FB_MEAN * (size_t) s.d);
+			blk[FB_M2 * dd] = mm_load_f64(b + 8 * FB_M2 * (size_t) s.d);
+			blk[FB_MIN * dd] = mm_load_f64(b + 8 * FB_MIN * (size_t) s.d);
+			blk[FB_MAX * dd] = mm_load_f64(b + 8 * FB_MAX * (size_t) s.d);
 		}
 		else
 		{
 			double		fa = (double) na,
 						fb = (double) nb,
 						fn = fa + fb,
-						delta = (ld_f64(b + 8 * FB_SHIFT * (size_t) s.d) - blk[FB_SHIFT * dd]) + (ld_f64(b + 8 * FB_MEAN * (size_t) s.d) - blk[FB_MEAN * dd]);
+						delta = (mm_load_f64(b + 8 * FB_SHIFT * (size_t) s.d) - blk[FB_SHIFT * dd]) + (mm_load_f64(b + 8 * FB_MEAN * (size_t) s.d) - blk[FB_MEAN * dd]);
 
-			blk[FB_M2 * dd] += ld_f64(b + 8 * FB_M2 * (size_t) s.d) + delta * delta * (fa * fb / fn);
+			blk[FB_M2 * dd] += mm_load_f64(b + 8 * FB_M2 * (size_t) s.d) + delta * delta * (fa * fb / fn);
 			blk[FB_MEAN * dd] += delta * (fb / fn);
-			if (ld_f64(b + 8 * FB_MIN * (size_t) s.d) < blk[FB_MIN * dd])
-				blk[FB_MIN * dd] = ld_f64(b + 8 * FB_MIN * (size_t) s.d);
-			if (ld_f64(b + 8 * FB_MAX * (size_t) s.d) > blk[FB_MAX * dd])
-				blk[FB_MAX * dd] = ld_f64(b + 8 * FB_MAX * (size_t) s.d);
+			if (mm_load_f64(b + 8 * FB_MIN * (size_t) s.d) < blk[FB_MIN * dd])
+				blk[FB_MIN * dd] = mm_load_f64(b + 8 * FB_MIN * (size_t) s.d);
+			if (mm_load_f64(b + 8 * FB_MAX * (size_t) s.d) > blk[FB_MAX * dd])
+				blk[FB_MAX * dd] = mm_load_f64(b + 8 * FB_MAX * (size_t) s.d);
 		}
 		set_u64(blk, FB_COUNT * dd, na + nb);
 	}
@@ -936,12 +900,12 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 	for (uint32_t i = 0; i < s.nent; i++)
 	{
 		const uint8_t *e = sent + 8 * slots * i;
-		uint64_t	key = ld_u64(e + 8 * EN_KEY);
+		uint64_t	key = mm_load_u64(e + 8 * EN_KEY);
 
 		if (key > v->tau)
 			continue;
 		memcpy(v->row, e + 8 * EN_VALS, (size_t) s.d * 8);
-		ds_sample_row(v, key, ld_u64(e + 8 * EN_COUNT), v->row);
+		ds_sample_row(v, key, mm_load_u64(e + 8 * EN_COUNT), v->row);
 	}
 	/* a threshold only ever falls: the smaller one holds for the union */
 	if (s.tau < v->tau)
@@ -1110,13 +1074,13 @@ mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary
 		uint64_t	total = 0,
 				   *w;
 
-		f->count = ld_u64(h.mixed ? b : feat);
-		f->nulls = ld_u64(b + 8 * FB_NULLS * (size_t) h.d);
+		f->count = mm_load_u64(h.mixed ? b : feat);
+		f->nulls = mm_load_u64(b + 8 * FB_NULLS * (size_t) h.d);
 		f->name = NULL;
 		f->name_len = 0;
 		if (np)
 		{
-			f->name_len = ld_u32(np);
+			f->name_len = mm_load_u32(np);
 			f->name = (const char *) np + 4;
 			np += 4 + f->name_len;
 		}
@@ -1126,12 +1090,12 @@ mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary
 			continue;
 		}
 		n = (double) f->count;
-		m2 = ld_f64(b + 8 * FB_M2 * (size_t) h.d);
-		f->mean = ld_f64(b + 8 * FB_SHIFT * (size_t) h.d) + ld_f64(b + 8 * FB_MEAN * (size_t) h.d);
+		m2 = mm_load_f64(b + 8 * FB_M2 * (size_t) h.d);
+		f->mean = mm_load_f64(b + 8 * FB_SHIFT * (size_t) h.d) + mm_load_f64(b + 8 * FB_MEAN * (size_t) h.d);
 		f->std = sqrt(m2 / n);
 		f->std_sample = f->count > 1 ? sqrt(m2 / (n - 1)) : NAN;
-		f->min = ld_f64(b + 8 * FB_MIN * (size_t) h.d);
-		f->max = ld_f64(b + 8 * FB_MAX * (size_t) h.d);
+		f->min = mm_load_f64(b + 8 * FB_MIN * (size_t) h.d);
+		f->max = mm_load_f64(b + 8 * FB_MAX * (size_t) h.d);
 		/* the sampled values of this feature with their multiplicities, sorted */
 		w = vals + h.nent;
 		m = 0;
@@ -1208,16 +1172,16 @@ mm_cr_init(uint8_t *st, size_t size, uint32_t d, uint32_t cap)
 static void
 cr_read_header(const uint8_t *st, mm_cr_view *v)
 {
-	v->d = ld_u32(st + 8);
-	v->cap = ld_u32(st + 12);
-	v->nbuf = ld_u32(st + 16);
-	v->n = ld_u64(st + 24);
+	v->d = mm_load_u32(st + 8);
+	v->cap = mm_load_u32(st + 12);
+	v->nbuf = mm_load_u32(st + 16);
+	v->n = mm_load_u64(st + 24);
 }
 
 uint32_t
 mm_cr_dims(const uint8_t *st)
 {
-	return ld_u32(st + 8);
+	return mm_load_u32(st + 8);
 }
 
 mm_status
@@ -1234,11 +1198,11 @@ mm_cr_validate(const uint8_t *st, size_t size, mm_err *err)
 
 	if (size < MM_CR_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "corr_matrix state is truncated (%zu bytes)", size);
-	if (ld_u32(st) != MM_CR_MAGIC || (st[4] | (st[5] << 8)) != MM_CR_VERSION || (st[6] | (st[7] << 8)) != MM_CR_KIND)
+	if (mm_load_u32(st) != MM_CR_MAGIC || (st[4] | (st[5] << 8)) != MM_CR_VERSION || (st[6] | (st[7] << 8)) != MM_CR_KIND)
 		return mm_fail(err, MM_ECORRUPT, "not a corr_matrix state");
 	cr_read_header(st, &v);
 	want = mm_cr_state_size(v.d, v.cap);
-	if (want == 0 || want != size || ld_u32(st + 32) != size)
+	if (want == 0 || want != size || mm_load_u32(st + 32) != size)
 		return mm_fail(err, MM_ECORRUPT, "corr_matrix state size does not match its header");
 	if (v.nbuf > v.cap || !reserved_zero(st, 20, 24) || !reserved_zero(st, 36, MM_CR_HDRSZ))
 		return mm_fail(err, MM_ECORRUPT, "corr_matrix state header is invalid");
@@ -1250,17 +1214,17 @@ mm_cr_validate(const uint8_t *st, size_t size, mm_err *err)
 	buf = mx + 16 * p;
 	for (size_t j = 0; j < p; j++)
 	{
-		if (!mm_isfinite(ld_f64(mean + 8 * j)) || !mm_isfinite(ld_f64(mn + 8 * j)) || !mm_isfinite(ld_f64(mx + 8 * j)) ||
-			(v.n + v.nbuf > 0 && ld_f64(mn + 8 * j) > ld_f64(mx + 8 * j)))
+		if (!mm_isfinite(mm_load_f64(mean + 8 * j)) || !mm_isfinite(mm_load_f64(mn + 8 * j)) || !mm_isfinite(mm_load_f64(mx + 8 * j)) ||
+			(v.n + v.nbuf > 0 && mm_load_f64(mn + 8 * j) > mm_load_f64(mx + 8 * j)))
 			return mm_fail(err, MM_ECORRUPT, "corr_matrix state: feature %zu is invalid", j + 1);
 		for (size_t i = 0; i <= j; i++)
-			if (!mm_isfinite(ld_f64(com + 8 * (i + j * p))))
+			if (!mm_isfinite(mm_load_f64(com + 8 * (i + j * p))))
 				return mm_fail(err, MM_ECORRUPT, "corr_matrix state: co-moments are not finite");
-		if (ld_f64(com + 8 * (j + j * p)) < 0)
+		if (mm_load_f64(com + 8 * (j + j * p)) < 0)
 			return mm_fail(err, MM_ECORRUPT, "corr_matrix state: a variance is negative");
 	}
 	for (size_t i = 0; i < (size_t) v.nbuf * p; i++)
-		if (!mm_isfinite(ld_f64(buf + 8 * i)))
+		if (!mm_isfinite(mm_load_f64(buf + 8 * i)))
 			return mm_fail(err, MM_ECORRUPT, "corr_matrix state: buffered rows are not finite");
 	return MM_OK;
 }
@@ -1270,10 +1234,10 @@ mm_cr_header_ok(const uint8_t *st, size_t size)
 {
 	mm_cr_view	v;
 
-	if (size < MM_CR_HDRSZ || ld_u32(st) != MM_CR_MAGIC || ld_u32(st + 4) != (MM_CR_VERSION | (MM_CR_KIND << 16)))
+	if (size < MM_CR_HDRSZ || mm_load_u32(st) != MM_CR_MAGIC || mm_load_u32(st + 4) != (MM_CR_VERSION | (MM_CR_KIND << 16)))
 		return 0;
 	cr_read_header(st, &v);
-	return ld_u32(st + 32) == size && mm_cr_state_size(v.d, v.cap) == size && v.nbuf < v.cap;
+	return mm_load_u32(st + 32) == size && mm_cr_state_size(v.d, v.cap) == size && v.nbuf < v.cap;
 }
 
 void
@@ -1358,8 +1322,8 @@ mm_cr_combine(uint8_t *dst, mm_cr_view *v, const uint8_t *src, size_t srcsize, m
 	if (s.n + s.nbuf > 0)
 		for (size_t j = 0; j < p; j++)
 		{
-			double		a = ld_f64(smin + 8 * j),
-						b = ld_f64(smax + 8 * j);
+			double		a = mm_load_f64(smin + 8 * j),
+						b = mm_load_f64(smax + 8 * j);
 
 			if (seen == 0 || a < v->min[j])
 				v->min[j] = a;
@@ -1374,10 +1338,10 @@ mm_cr_combine(uint8_t *dst, mm_cr_view *v, const uint8_t *src, size_t srcsize, m
 		double	   *delta = v->scratch;
 
 		for (size_t j = 0; j < p; j++)
-			delta[j] = ld_f64(smean + 8 * j) - v->mean[j];
+			delta[j] = mm_load_f64(smean + 8 * j) - v->mean[j];
 		for (size_t j = 0; j < p; j++)
 			for (size_t i = 0; i <= j; i++)
-				v->com[i + j * p] += ld_f64(scom + 8 * (i + j * p)) + delta[i] * delta[j] * (fa * fb / fn);
+				v->com[i + j * p] += mm_load_f64(scom + 8 * (i + j * p)) + delta[i] * delta[j] * (fa * fb / fn);
 		for (size_t j = 0; j < p; j++)
 			v->mean[j] += delta[j] * (fb / fn);
 		v->n += s.n;
@@ -1435,7 +1399,7 @@ mm_cr_matrix(const uint8_t *st, size_t size, const mm_alloc *a, double **out, ui
 	{
 		double		c = com[j + j * p];
 
-		sd[j] = (n > 1 && ld_f64(mn + 8 * j) < ld_f64(mx + 8 * j) && c > 0) ? sqrt(c) : NAN;
+		sd[j] = (n > 1 && mm_load_f64(mn + 8 * j) < mm_load_f64(mx + 8 * j) && c > 0) ? sqrt(c) : NAN;
 	}
 	for (size_t j = 0; j < p; j++)
 		for (size_t i = 0; i <= j; i++)
