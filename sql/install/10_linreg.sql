@@ -15,11 +15,11 @@ COMMENT ON FUNCTION linreg_fit_combine(bytea, bytea) IS 'linreg_fit combine: mer
 COMMENT ON FUNCTION linreg_fit_final(bytea) IS 'linreg_fit final: solves the centred normal equations by Cholesky and returns the model';
 
 CREATE AGGREGATE linreg_fit(x float8[], y float8) (
-    SFUNC = linreg_fit_sfunc, STYPE = bytea, FINALFUNC = linreg_fit_final,
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, FINALFUNC = linreg_fit_final,
     COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE linreg_fit(x float8[], y float8, options jsonb) (
-    SFUNC = linreg_fit_sfunc, STYPE = bytea, FINALFUNC = linreg_fit_final,
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, FINALFUNC = linreg_fit_final,
     COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE linreg_fit(float8[], float8) IS 'exact least-squares linear regression over rows (x, y); returns a model bytea, NULL over zero rows';
@@ -27,13 +27,13 @@ COMMENT ON AGGREGATE linreg_fit(float8[], float8, jsonb) IS 'exact least squares
 
 -- Exported partial states, for combining work done on several nodes (see README, Scaling).
 CREATE AGGREGATE linreg_fit_partial(x float8[], y float8) (
-    SFUNC = linreg_fit_sfunc, STYPE = bytea, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE linreg_fit_partial(x float8[], y float8, options jsonb) (
-    SFUNC = linreg_fit_sfunc, STYPE = bytea, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE linreg_fit_merge(state bytea) (
-    SFUNC = linreg_fit_combine, STYPE = bytea, FINALFUNC = linreg_fit_final,
+    SFUNC = linreg_fit_combine, STYPE = bytea, SSPACE = 65536, FINALFUNC = linreg_fit_final,
     COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE linreg_fit_partial(float8[], float8) IS 'the linreg_fit state over these rows, as bytea, to be merged with linreg_fit_merge';

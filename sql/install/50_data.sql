@@ -15,21 +15,21 @@ COMMENT ON FUNCTION describe_combine(bytea, bytea) IS 'describe combine: merges 
 COMMENT ON FUNCTION describe_final(bytea) IS 'describe final: per-feature summary as jsonb';
 
 CREATE AGGREGATE describe(x float8[]) (
-    SFUNC = describe_sfunc, STYPE = bytea, FINALFUNC = describe_final,
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = describe_final,
     COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE describe(x float8[], names text[]) (
-    SFUNC = describe_sfunc, STYPE = bytea, FINALFUNC = describe_final,
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = describe_final,
     COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE describe_partial(x float8[]) (
-    SFUNC = describe_sfunc, STYPE = bytea, COMBINEFUNC = describe_combine, PARALLEL = SAFE
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE describe_partial(x float8[], names text[]) (
-    SFUNC = describe_sfunc, STYPE = bytea, COMBINEFUNC = describe_combine, PARALLEL = SAFE
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE describe_merge(state bytea) (
-    SFUNC = describe_combine, STYPE = bytea, FINALFUNC = describe_final,
+    SFUNC = describe_combine, STYPE = bytea, SSPACE = 1048576, FINALFUNC = describe_final,
     COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE describe(float8[]) IS 'per-feature count, nulls, mean, std (ddof=0), std_sample (ddof=1), min, max and approximate p25/p50/p75 as jsonb; NULL over zero rows';
@@ -50,14 +50,14 @@ COMMENT ON FUNCTION corr_matrix_combine(bytea, bytea) IS 'corr_matrix combine: m
 COMMENT ON FUNCTION corr_matrix_final(bytea) IS 'corr_matrix final: the Pearson correlation matrix as a 2-D float8 array';
 
 CREATE AGGREGATE corr_matrix(x float8[]) (
-    SFUNC = corr_matrix_sfunc, STYPE = bytea, FINALFUNC = corr_matrix_final,
+    SFUNC = corr_matrix_sfunc, STYPE = bytea, SSPACE = 65536, FINALFUNC = corr_matrix_final,
     COMBINEFUNC = corr_matrix_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE corr_matrix_partial(x float8[]) (
-    SFUNC = corr_matrix_sfunc, STYPE = bytea, COMBINEFUNC = corr_matrix_combine, PARALLEL = SAFE
+    SFUNC = corr_matrix_sfunc, STYPE = bytea, SSPACE = 65536, COMBINEFUNC = corr_matrix_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE corr_matrix_merge(state bytea) (
-    SFUNC = corr_matrix_combine, STYPE = bytea, FINALFUNC = corr_matrix_final,
+    SFUNC = corr_matrix_combine, STYPE = bytea, SSPACE = 65536, FINALFUNC = corr_matrix_final,
     COMBINEFUNC = corr_matrix_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE corr_matrix(float8[]) IS 'Pearson correlation matrix (d x d float8[][]); rows/columns of constant features are NULL; NULL over zero rows';
