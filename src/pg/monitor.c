@@ -59,36 +59,6 @@ typedef struct sample_hdr
 	uint32		model_crc;
 } sample_hdr;
 
-static inline uint32
-rd32(const uint8 *p)
-{
-	uint32		v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline uint64
-rd64(const uint8 *p)
-{
-	uint64		v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline void
-wr32(uint8 *p, uint32 v)
-{
-	memcpy(p, &v, 4);
-}
-
-static inline void
-wr64(uint8 *p, uint64 v)
-{
-	memcpy(p, &v, 8);
-}
-
 static void
 corrupt_state(const char *what, const char *why)
 {
@@ -120,14 +90,14 @@ sample_read(bytea *st)
 	sample_hdr	h;
 	Size		recs;
 
-	if (len < SAMPLE_HDRSZ || rd32(p) != SAMPLE_MAGIC || rd32(p + 4) != SAMPLE_VERSION || rd32(p + 20) != 0)
+	if (len < SAMPLE_HDRSZ || mm_load_u32(p) != SAMPLE_MAGIC || mm_load_u32(p + 4) != SAMPLE_VERSION || mm_load_u32(p + 20) != 0)
 		corrupt_state("model_with_baseline", "bad header");
-	h.d = rd32(p + 8);
-	h.cap = rd32(p + 12);
-	h.count = rd32(p + 16);
-	h.n_seen = rd64(p + 24);
-	h.model_len = rd32(p + 32);
-	h.model_crc = rd32(p + 36);
+	h.d = mm_load_u32(p + 8);
+	h.cap = mm_load_u32(p + 12);
+	h.count = mm_load_u32(p + 16);
+	h.n_seen = mm_load_u64(p + 24);
+	h.model_len = mm_load_u32(p + 32);
+	h.model_crc = mm_load_u32(p + 36);
 	if (h.d < 1 || h.d > MM_MAX_FEATURES || h.cap != sample_cap(h.d) || h.n_seen < h.count ||
 		h.model_len < MM_MODEL_HDRSZ || h.model_len > len - SAMPLE_HDRSZ)
 		corrupt_state("model_with_baseline", "inconsistent sizes");
@@ -152,12 +122,12 @@ sample_new(MemoryContext cxt, const uint8 *model, uint32 mlen, uint32 d, uint32 
 	st = (bytea *) MemoryContextAllocZero(cxt, VARHDRSZ + size);
 	SET_VARSIZE(st, VARHDRSZ + size);
 	p = (uint8 *) VARDATA(st);
-	wr32(p, SAMPLE_MAGIC);
-	wr32(p + 4, SAMPLE_VERSION);
-	wr32(p + 8, d);
-	wr32(p + 12, sample_cap(d));
-	wr32(p + 32, mlen);
-	wr32(p + 36, mm_load_u32(model + MM_MODEL_CRC_OFFSET));
+	mm_store_u32(p, SAMPLE_MAGIC);
+	mm_store_u32(p + 4, SAMPLE_VERSION);
+	mm_store_u32(p + 8, d);
+	mm_store_u32(p + 12, sample_cap(d));
+	mm_store_u32(p + 32, mlen);
+	mm_store_u32(p + 36, mm_load_u32(model + MM_MODEL_CRC_OFFSET));
 	memcpy(p + SAMPLE_HDRSZ, model, mlen);
 	return st;
 }
@@ -187,7 +157,7 @@ heap_up(uint8 *base, size_t recsz, uint32 i)
 	{
 		uint32		parent = (i - 1) / 2;
 
-		if (rd64(rec_at(base, recsz, parent)) >= rd64(rec_at(base, recsz, i)))
+		if (mm_load_u64(rec_at(base, recsz, parent)) >= mm_load_u64(rec_at(base, recsz, i)))
 			break;
 		rec_swap(rec_at(base, recsz, parent), rec_at(base, recsz, i), recsz);
 		i = parent;
@@ -205,9 +175,9 @@ heap_down(uint8 *base, size_t recsz, uint32 n)
 					r = l + 1,
 					m = i;
 
-		if (l < n && rd64(rec_at(base, recsz, l)) > rd64(rec_at(base, recsz, m)))
+		if (l < n && mm_load_u64(rec_at(base, recsz, l)) > mm_load_u64(rec_at(base, recsz, m)))
 			m = l;
-		if (r < n && rd64(rec_at(base, recsz, r)) > rd64(rec_at(base, recsz, m)))
+		if (r < n && mm_load_u64(rec_at(base, recsz, r)) > mm_load_u64(rec_at(base, recsz, m)))
 			m = r;
 		if (m == i)
 			break;
@@ -267,15 +237,15 @@ sample_offer(bytea *st, sample_hdr *h, uint64 prio, const void *x)
 			p = (uint8 *) VARDATA(st);
 			base = p + SAMPLE_HDRSZ + h->model_len;
 		}
-		wr64(rec_at(base, recsz, h->count), prio);
+		mm_store_u64(rec_at(base, recsz, h->count), prio);
 		memcpy(rec_at(base, recsz, h->count) + 8, x, (size_t) h->d * 8);
 		heap_up(base, recsz, h->count);
 		h->count++;
-		wr32(p + 16, h->count);
+		mm_store_u32(p + 16, h->count);
 	}
-	else if (prio < rd64(base))
+	else if (prio < mm_load_u64(base))
 	{
-		wr64(base, prio);
+		mm_store_u64(base, prio);
 		memcpy(base + 8, x, (size_t) h->d * 8);
 		heap_down(base, recsz, h->count);
 	}
@@ -328,7 +298,7 @@ mm_baseline_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature array has %d elements, but the model expects %u", n, h.d)));
 	st = sample_offer(st, &h, row_priority(x, h.d, h.n_seen), x);
-	wr64((uint8 *) VARDATA(st) + 24, h.n_seen + 1);
+	mm_store_u64((uint8 *) VARDATA(st) + 24, h.n_seen + 1);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -367,8 +337,8 @@ mm_baseline_combine(PG_FUNCTION_ARGS)
 	recsz = sample_recsz(ha.d);
 	st = a;
 	for (uint32 i = 0; i < hb.count; i++)
-		st = sample_offer(st, &ha, rd64(pb + i * recsz), pb + i * recsz + 8);
-	wr64((uint8 *) VARDATA(st) + 24, ha.n_seen + hb.n_seen);
+		st = sample_offer(st, &ha, mm_load_u64(pb + i * recsz), pb + i * recsz + 8);
+	mm_store_u64((uint8 *) VARDATA(st) + 24, ha.n_seen + hb.n_seen);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -434,12 +404,12 @@ psi_read(bytea *st, bool check_fracs)
 	psi_hdr		h;
 	uint64		sum = 0;
 
-	if (len < PSI_HDRSZ || rd32(p) != PSI_MAGIC || rd32(p + 4) != PSI_VERSION || rd32(p + 20) != 0)
+	if (len < PSI_HDRSZ || mm_load_u32(p) != PSI_MAGIC || mm_load_u32(p + 4) != PSI_VERSION || mm_load_u32(p + 20) != 0)
 		corrupt_state("drift_psi", "bad header");
-	h.d = rd32(p + 8);
-	h.T = rd32(p + 12);
-	h.crc = rd32(p + 16);
-	h.rows = rd64(p + 24);
+	h.d = mm_load_u32(p + 8);
+	h.T = mm_load_u32(p + 12);
+	h.crc = mm_load_u32(p + 16);
+	h.rows = mm_load_u64(p + 24);
 	if (h.d < 1 || h.d > MM_MAX_FEATURES || h.T < h.d || h.T > (uint32) h.d * MM_BASELINE_MAX_BINS ||
 		len != PSI_HDRSZ + (Size) h.d * 4 + (Size) h.T * 16)
 		corrupt_state("drift_psi", "inconsistent sizes");
@@ -448,7 +418,7 @@ psi_read(bytea *st, bool check_fracs)
 	h.counts = (uint8 *) h.frac + (Size) h.T * 8;
 	for (uint32 j = 0; j < h.d; j++)
 	{
-		uint32		nb = rd32(h.nb + j * 4);
+		uint32		nb = mm_load_u32(h.nb + j * 4);
 
 		if (nb < 1 || nb > MM_BASELINE_MAX_BINS)
 			corrupt_state("drift_psi", "bad bin count");
@@ -589,15 +559,15 @@ mm_drift_psi_sfunc(PG_FUNCTION_ARGS)
 		st = (bytea *) MemoryContextAllocZero(aggcxt, VARHDRSZ + size);
 		SET_VARSIZE(st, VARHDRSZ + size);
 		p = (uint8 *) VARDATA(st);
-		wr32(p, PSI_MAGIC);
-		wr32(p + 4, PSI_VERSION);
-		wr32(p + 8, ex->b->n_features);
-		wr32(p + 12, ex->b->total_bins);
-		wr32(p + 16, ex->crc);
+		mm_store_u32(p, PSI_MAGIC);
+		mm_store_u32(p + 4, PSI_VERSION);
+		mm_store_u32(p + 8, ex->b->n_features);
+		mm_store_u32(p + 12, ex->b->total_bins);
+		mm_store_u32(p + 16, ex->crc);
 		frac = p + PSI_HDRSZ + (Size) ex->b->n_features * 4;
 		for (uint32 j = 0; j < ex->b->n_features; j++)
 		{
-			wr32(p + PSI_HDRSZ + j * 4, ex->b->f[j].nbins);
+			mm_store_u32(p + PSI_HDRSZ + j * 4, ex->b->f[j].nbins);
 			memcpy(frac + (Size) ex->off[j] * 8, ex->b->f[j].frac, (Size) ex->b->f[j].nbins * 8);
 		}
 	}
@@ -615,9 +585,9 @@ mm_drift_psi_sfunc(PG_FUNCTION_ARGS)
 		if ((nulls && nulls[j]) || isnan(x[j]))
 			continue;
 		c = h.counts + ((Size) ex->off[j] + mm_baseline_bin(&ex->b->f[j], x[j])) * 8;
-		wr64(c, rd64(c) + 1);
+		mm_store_u64(c, mm_load_u64(c) + 1);
 	}
-	wr64((uint8 *) VARDATA(st) + 24, h.rows + 1);
+	mm_store_u64((uint8 *) VARDATA(st) + 24, h.rows + 1);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -650,8 +620,8 @@ mm_drift_psi_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot merge drift_psi states of different baselines")));
 	for (uint32 i = 0; i < ha.T; i++)
-		wr64(ha.counts + i * 8, rd64(ha.counts + i * 8) + rd64(hb.counts + i * 8));
-	wr64((uint8 *) VARDATA(a) + 24, ha.rows + hb.rows);
+		mm_store_u64(ha.counts + i * 8, mm_load_u64(ha.counts + i * 8) + mm_load_u64(hb.counts + i * 8));
+	mm_store_u64((uint8 *) VARDATA(a) + 24, ha.rows + hb.rows);
 	PG_RETURN_BYTEA_P(a);
 }
 
@@ -670,7 +640,7 @@ mm_drift_psi_final(PG_FUNCTION_ARGS)
 
 	for (uint32 j = 0; j < h.d; j++)
 	{
-		uint32		nb = rd32(h.nb + j * 4);
+		uint32		nb = mm_load_u32(h.nb + j * 4);
 		double	   *e = palloc(sizeof(double) * nb);
 		double	   *a = palloc(sizeof(double) * nb);
 		uint64		total = 0;
@@ -678,14 +648,14 @@ mm_drift_psi_final(PG_FUNCTION_ARGS)
 		for (uint32 i = 0; i < nb; i++)
 		{
 			memcpy(&e[i], h.frac + (Size) (off + i) * 8, 8);
-			total += rd64(h.counts + (Size) (off + i) * 8);
+			total += mm_load_u64(h.counts + (Size) (off + i) * 8);
 		}
 		if (total == 0)
 			onull[j] = true;
 		else
 		{
 			for (uint32 i = 0; i < nb; i++)
-				a[i] = (double) rd64(h.counts + (Size) (off + i) * 8) / (double) total;
+				a[i] = (double) mm_load_u64(h.counts + (Size) (off + i) * 8) / (double) total;
 			out[j] = Float8GetDatum(mm_psi(e, a, nb));
 		}
 		off += nb;

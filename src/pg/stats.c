@@ -20,14 +20,6 @@
 
 /* Returns st when it can be updated in place (4-byte header, aligned payload), else a copy. */
 static bytea *
-own_state(bytea *st, MemoryContext aggcxt, size_t hdrsz)
-{
-	if (VARATT_IS_4B_U(st) && ((uintptr_t) VARDATA(st) + hdrsz) % sizeof(double) == 0)
-		return st;
-	return mm_pg_copy_state(st, aggcxt);
-}
-
-static bytea *
 alloc_state(MemoryContext aggcxt, Size size, size_t hdrsz)
 {
 	bytea	   *st = (bytea *) MemoryContextAllocZero(aggcxt, VARHDRSZ + size);
@@ -193,7 +185,7 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(0))
 	{
-		st = own_state((bytea *) PG_GETARG_POINTER(0), aggcxt, MM_DS_HDRSZ);
+		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_DS_HDRSZ, aggcxt);
 		if (!mm_ds_open((uint8 *) VARDATA(st), VARSIZE(st) - VARHDRSZ, &v))
 			state_corrupt("describe");
 	}
@@ -243,37 +235,29 @@ PG_FUNCTION_INFO_V1(mm_describe_combine);
 Datum
 mm_describe_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "describe");
+	MemoryContext aggcxt = CurrentMemoryContext;
 	bytea	   *a,
 			   *b;
+	Datum		result;
 	mm_ds_view	v;
 	mm_err		err = {0};
 
-	if (PG_ARGISNULL(1))
+	if (!mm_pg_combine_begin(fcinfo, "describe", mm_ds_validate, MM_DS_HDRSZ, &a, &b, &result))
 	{
-		if (PG_ARGISNULL(0))
+		if (result == (Datum) 0)
 			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		PG_RETURN_DATUM(result);
 	}
-	b = PG_GETARG_BYTEA_PP(1);
-	if (mm_ds_validate((const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
-		mm_pg_raise(&err);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_BYTEA_P(mm_pg_copy_state(b, aggcxt));
-	a = PG_GETARG_BYTEA_PP(0);
-	if (mm_ds_validate((const uint8 *) VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a), &err) != MM_OK)
-		mm_pg_raise(&err);
-	if (mm_ds_dims((const uint8 *) VARDATA_ANY(a)) == 0 && mm_ds_dims((const uint8 *) VARDATA_ANY(b)) > 0)
+	if (mm_ds_dims((const uint8 *) VARDATA(a)) == 0 && mm_ds_dims((const uint8 *) VARDATA_ANY(b)) > 0)
 	{
 		/* a has seen only NULL arrays: start from b and count a's rows as nulls */
-		uint64		rows = mm_ds_rows((const uint8 *) VARDATA_ANY(a));
+		uint64		rows = mm_ds_rows((const uint8 *) VARDATA(a));
 		bytea	   *c = mm_pg_copy_state(b, aggcxt);
 
 		mm_ds_map((uint8 *) VARDATA(c), &v);
 		mm_ds_add_null_rows((uint8 *) VARDATA(c), &v, rows);
 		PG_RETURN_BYTEA_P(c);
 	}
-	a = own_state(a, aggcxt, MM_DS_HDRSZ);
 	mm_ds_map((uint8 *) VARDATA(a), &v);
 	if (mm_ds_dims((const uint8 *) VARDATA_ANY(b)) == v.d)
 	{
@@ -386,7 +370,7 @@ mm_corr_matrix_sfunc(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		st = own_state((bytea *) PG_GETARG_POINTER(0), aggcxt, MM_CR_HDRSZ);
+		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_CR_HDRSZ, aggcxt);
 		if (!mm_cr_header_ok((const uint8 *) VARDATA(st), VARSIZE(st) - VARHDRSZ))
 			state_corrupt("corr_matrix");
 	}
@@ -407,27 +391,18 @@ PG_FUNCTION_INFO_V1(mm_corr_matrix_combine);
 Datum
 mm_corr_matrix_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = mm_pg_state_context(fcinfo, "corr_matrix");
 	bytea	   *a,
 			   *b;
+	Datum		result;
 	mm_cr_view	v;
 	mm_err		err = {0};
 
-	if (PG_ARGISNULL(1))
+	if (!mm_pg_combine_begin(fcinfo, "corr_matrix", mm_cr_validate, MM_CR_HDRSZ, &a, &b, &result))
 	{
-		if (PG_ARGISNULL(0))
+		if (result == (Datum) 0)
 			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		PG_RETURN_DATUM(result);
 	}
-	b = PG_GETARG_BYTEA_PP(1);
-	if (mm_cr_validate((const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
-		mm_pg_raise(&err);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_BYTEA_P(mm_pg_copy_state(b, aggcxt));
-	a = PG_GETARG_BYTEA_PP(0);
-	if (mm_cr_validate((const uint8 *) VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a), &err) != MM_OK)
-		mm_pg_raise(&err);
-	a = own_state(a, aggcxt, MM_CR_HDRSZ);
 	mm_cr_map((uint8 *) VARDATA(a), &v);
 	if (mm_cr_combine((uint8 *) VARDATA(a), &v, (const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
 		mm_pg_raise(&err);
