@@ -83,6 +83,7 @@ mm_pg_features(ArrayType *a, int *n, const char *what)
 	double	   *v;
 	int			len;
 
+	mm_pg_prefetch_next_tuple(a);
 	if (ARR_ELEMTYPE(a) != FLOAT8OID)
 		elog(ERROR, "%s must be float8[]", what);
 	if (ARR_NDIM(a) == 0)
@@ -403,6 +404,7 @@ mm_pg_model_input(const mm_model *m, ArrayType *xa)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature array has %d elements, but the model expects %u", n, m->n_features)));
+	mm_pg_prefetch_next_tuple(xa);
 	return (const double *) ARR_DATA_PTR(xa);
 }
 

@@ -49,6 +49,7 @@ check_describe_row(ArrayType *a)
 	bits8	   *bm;
 	int			k = 0;
 
+	mm_pg_prefetch_next_tuple(a);
 	if (ARR_ELEMTYPE(a) != FLOAT8OID)
 		elog(ERROR, "describe: feature array must be float8[]");
 	if (ARR_NDIM(a) == 0)
