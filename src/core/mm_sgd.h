@@ -24,7 +24,7 @@
 
 #define MM_SEC_OPTIM_PAYLOAD_VERSION 1
 #define MM_SGD_MAGIC	0x47534D4Du	/* "MMSG" */
-#define MM_SGD_VERSION	1
+#define MM_SGD_VERSION	2
 #define MM_SGD_HDRSZ	60
 
 typedef enum mm_schedule
@@ -58,6 +58,7 @@ enum
 	SC_T_START,					/* t of the start model */
 	SC_EPOCHS,					/* passes completed before this one */
 	SC_STEPS_START,
+	SC_LOSS_PROD,				/* product of pending log-loss factors: loss = SC_LOSS + log(this) */
 	MM_SGD_NSCALARS
 };
 
