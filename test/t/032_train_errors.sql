@@ -2,7 +2,7 @@
 -- message is what a user acts on, that message), the registry unchanged, the backend alive; no
 -- identifier or source can run SQL of its own. Then the happy paths of the impute option.
 BEGIN;
-SELECT plan(129);
+SELECT plan(130);
 SET LOCAL client_min_messages = warning;
 SET LOCAL modelmgr.progress_every = 0;
 
@@ -29,7 +29,8 @@ CREATE TABLE inj_z (i int);
 CREATE TEMP TABLE reg_before AS
 SELECT (SELECT count(*) FROM modelmgr.models) AS models, (SELECT count(*) FROM modelmgr.model_names) AS names,
        (SELECT count(*) FROM modelmgr.deployments) AS deployments,
-       current_setting('max_parallel_workers_per_gather') AS workers, pg_backend_pid() AS pid;
+       current_setting('max_parallel_workers_per_gather') AS workers, current_setting('jit') AS jit,
+       pg_backend_pid() AS pid;
 
 -- ---- algorithm and options ----
 SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['a', 'b'], 'random_forest')$$,
@@ -254,6 +255,7 @@ SELECT is((SELECT count(*) FROM modelmgr.model_names), (SELECT names FROM reg_be
 SELECT is((SELECT count(*) FROM modelmgr.deployments), (SELECT deployments FROM reg_before), 'no failure added a deployment');
 SELECT is(current_setting('max_parallel_workers_per_gather'), (SELECT workers FROM reg_before),
     'max_parallel_workers_per_gather is restored after failures inside train()');
+SELECT is(current_setting('jit'), (SELECT jit FROM reg_before), 'jit (off inside train()) is restored after failures');
 SELECT is(pg_backend_pid(), (SELECT pid FROM reg_before), 'the same backend is still alive');
 
 -- ---- identifiers that look like SQL are just names ----
