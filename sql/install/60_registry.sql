@@ -597,12 +597,28 @@ CREATE FUNCTION predict_label(model_name text, x float8[]) RETURNS text
 AS 'MODULE_PATHNAME', 'mm_predict_label_by_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION predict_proba(model_name text, x float8[]) RETURNS float8[]
 AS 'MODULE_PATHNAME', 'mm_predict_proba_by_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+-- The row forms have a planner support function: with a constant model name and a table's row,
+-- the planner passes just the model's feature columns (_predict_columns) instead of building a
+-- composite value per row. Same results and errors, about 3x faster.
+CREATE FUNCTION _predict_row_support(internal) RETURNS internal
+AS 'MODULE_PATHNAME', 'mm_predict_row_support' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _predict_columns(model_name text, features text[], row_id tid, VARIADIC "any") RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_predict_columns' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION _predict_label_columns(model_name text, features text[], row_id tid, VARIADIC "any") RETURNS text
+AS 'MODULE_PATHNAME', 'mm_predict_label_columns' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION _predict_proba_columns(model_name text, features text[], row_id tid, VARIADIC "any") RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mm_predict_proba_columns' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION _predict_row_support(internal) IS 'internal: planner support of predict(text, record): passes the feature columns instead of the row';
+COMMENT ON FUNCTION _predict_columns(text, text[], tid, "any") IS 'internal: predict(text, record) with the feature columns as arguments (NULL row_id: a NULL row)';
+COMMENT ON FUNCTION _predict_label_columns(text, text[], tid, "any") IS 'internal: predict_label(text, record) with the feature columns as arguments';
+COMMENT ON FUNCTION _predict_proba_columns(text, text[], tid, "any") IS 'internal: predict_proba(text, record) with the feature columns as arguments';
+
 CREATE FUNCTION predict(model_name text, r record) RETURNS float8
-AS 'MODULE_PATHNAME', 'mm_predict_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'mm_predict_row' LANGUAGE C STABLE STRICT PARALLEL SAFE SUPPORT _predict_row_support;
 CREATE FUNCTION predict_label(model_name text, r record) RETURNS text
-AS 'MODULE_PATHNAME', 'mm_predict_label_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'mm_predict_label_row' LANGUAGE C STABLE STRICT PARALLEL SAFE SUPPORT _predict_row_support;
 CREATE FUNCTION predict_proba(model_name text, r record) RETURNS float8[]
-AS 'MODULE_PATHNAME', 'mm_predict_proba_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'mm_predict_proba_row' LANGUAGE C STABLE STRICT PARALLEL SAFE SUPPORT _predict_row_support;
 
 COMMENT ON FUNCTION predict(text, float8[]) IS 'prediction of the deployed version of model_name (resolved once per statement) for feature vector x';
 COMMENT ON FUNCTION predict_label(text, float8[]) IS 'class name (or value as text) from the deployed version of model_name';
@@ -683,6 +699,8 @@ GRANT INSERT, UPDATE, DELETE ON model_names, models, deployments TO modelmgr_tra
 GRANT EXECUTE ON FUNCTION
     predict(text, float8[]), predict_label(text, float8[]), predict_proba(text, float8[]),
     predict(text, record), predict_label(text, record), predict_proba(text, record),
+    _predict_columns(text, text[], tid, "any"), _predict_label_columns(text, text[], tid, "any"),
+    _predict_proba_columns(text, text[], tid, "any"),
     predict(bytea, float8[]), predict_label(bytea, float8[]), predict_proba(bytea, float8[]), model_info(bytea),
     model(text, int), weights(text, int), export_model(text, int), deployed_version(text),
     _check_name(text), _resolve(text, int), _live(text)

@@ -137,6 +137,45 @@ mm_store_f64(void *p, double v)
 	memcpy(p, &v, 8);
 }
 
+/*
+ * Two-lane double vectors (GCC/Clang vector extensions: SSE2 on x86-64, NEON on arm64) that may
+ * sit on any 8-byte boundary, as array data and state fields do.
+ */
+typedef double mm_v2d __attribute__((vector_size(16), aligned(8)));
+
+/*
+ * True when every v[i] is finite: x - x is 0 for finite x and NaN otherwise, summed in eight
+ * independent lanes so the check is not one long chain of dependent additions.
+ */
+static inline int
+mm_all_finite(const double *v, size_t n)
+{
+	mm_v2d		a0 = {0, 0},
+				a1 = {0, 0},
+				a2 = {0, 0},
+				a3 = {0, 0},
+				s;
+	double		t = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		mm_v2d		x0 = *(const mm_v2d *) (v + i),
+					x1 = *(const mm_v2d *) (v + i + 2),
+					x2 = *(const mm_v2d *) (v + i + 4),
+					x3 = *(const mm_v2d *) (v + i + 6);
+
+		a0 += x0 - x0;
+		a1 += x1 - x1;
+		a2 += x2 - x2;
+		a3 += x3 - x3;
+	}
+	for (; i < n; i++)
+		t += v[i] - v[i];
+	s = (a0 + a1) + (a2 + a3);
+	return s[0] + s[1] + t == 0;
+}
+
 static inline int
 mm_isfinite(double v)
 {

@@ -557,12 +557,6 @@ current_eta(const mm_sgd_view *v)
 }
 
 /*
- * Two-lane double vectors (GCC/Clang vector extensions: SSE2 on x86-64, NEON on arm64) that may
- * sit on any 8-byte boundary, as array data and state fields do.
- */
-typedef double v2d __attribute__((vector_size(16), aligned(8)));
-
-/*
  * Standardises the raw row x into z and returns w . z in one pass. Eight independent partial
  * sums keep the dot product from being one chain of dependent additions: a step's latency is
  * what bounds an epoch, because every row's score needs the previous row's update.
@@ -571,7 +565,7 @@ static inline double
 standardise_dot(uint32_t d, const double *restrict x, const double *restrict mean,
 				const double *restrict inv_scale, const double *restrict w, double *restrict z)
 {
-	v2d			a0 = {0, 0},
+	mm_v2d			a0 = {0, 0},
 				a1 = {0, 0},
 				a2 = {0, 0},
 				a3 = {0, 0},
@@ -581,19 +575,19 @@ standardise_dot(uint32_t d, const double *restrict x, const double *restrict mea
 
 	for (; j + 8 <= d; j += 8)
 	{
-		v2d			z0 = (*(const v2d *) (x + j) - *(const v2d *) (mean + j)) * *(const v2d *) (inv_scale + j);
-		v2d			z1 = (*(const v2d *) (x + j + 2) - *(const v2d *) (mean + j + 2)) * *(const v2d *) (inv_scale + j + 2);
-		v2d			z2 = (*(const v2d *) (x + j + 4) - *(const v2d *) (mean + j + 4)) * *(const v2d *) (inv_scale + j + 4);
-		v2d			z3 = (*(const v2d *) (x + j + 6) - *(const v2d *) (mean + j + 6)) * *(const v2d *) (inv_scale + j + 6);
+		mm_v2d			z0 = (*(const mm_v2d *) (x + j) - *(const mm_v2d *) (mean + j)) * *(const mm_v2d *) (inv_scale + j);
+		mm_v2d			z1 = (*(const mm_v2d *) (x + j + 2) - *(const mm_v2d *) (mean + j + 2)) * *(const mm_v2d *) (inv_scale + j + 2);
+		mm_v2d			z2 = (*(const mm_v2d *) (x + j + 4) - *(const mm_v2d *) (mean + j + 4)) * *(const mm_v2d *) (inv_scale + j + 4);
+		mm_v2d			z3 = (*(const mm_v2d *) (x + j + 6) - *(const mm_v2d *) (mean + j + 6)) * *(const mm_v2d *) (inv_scale + j + 6);
 
-		*(v2d *) (z + j) = z0;
-		*(v2d *) (z + j + 2) = z1;
-		*(v2d *) (z + j + 4) = z2;
-		*(v2d *) (z + j + 6) = z3;
-		a0 += *(const v2d *) (w + j) * z0;
-		a1 += *(const v2d *) (w + j + 2) * z1;
-		a2 += *(const v2d *) (w + j + 4) * z2;
-		a3 += *(const v2d *) (w + j + 6) * z3;
+		*(mm_v2d *) (z + j) = z0;
+		*(mm_v2d *) (z + j + 2) = z1;
+		*(mm_v2d *) (z + j + 4) = z2;
+		*(mm_v2d *) (z + j + 6) = z3;
+		a0 += *(const mm_v2d *) (w + j) * z0;
+		a1 += *(const mm_v2d *) (w + j + 2) * z1;
+		a2 += *(const mm_v2d *) (w + j + 4) * z2;
+		a3 += *(const mm_v2d *) (w + j + 6) * z3;
 	}
 	for (; j < d; j++)
 	{
@@ -608,11 +602,11 @@ standardise_dot(uint32_t d, const double *restrict x, const double *restrict mea
 static inline void
 axpy(uint32_t d, double c, const double *restrict z, double *restrict w)
 {
-	v2d			cc = {c, c};
+	mm_v2d			cc = {c, c};
 	uint32_t	j = 0;
 
 	for (; j + 2 <= d; j += 2)
-		*(v2d *) (w + j) += cc * *(const v2d *) (z + j);
+		*(mm_v2d *) (w + j) += cc * *(const mm_v2d *) (z + j);
 	if (j < d)
 		w[j] += c * z[j];
 }

@@ -101,27 +101,14 @@ mm_pg_features(ArrayType *a, int *n, const char *what)
 				 errhint("Impute missing values first, or train with the \"impute\" option.")));
 	len = ARR_DIMS(a)[0];
 	v = (double *) ARR_DATA_PTR(a);
-	{
-		/* x - x is 0 for finite x and NaN otherwise: one branch-free pass, then find the culprit */
-		double		acc0 = 0,
-					acc1 = 0;
-		int			i = 0;
-
-		for (; i + 2 <= len; i += 2)
-		{
-			acc0 += v[i] - v[i];
-			acc1 += v[i + 1] - v[i + 1];
-		}
-		if (i < len)
-			acc0 += v[i] - v[i];
-		if (unlikely(acc0 + acc1 != 0))
-			for (i = 0; i < len; i++)
-				if (isinf(v[i]) || isnan(v[i]))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("%s must contain only finite values", what),
-							 errdetail("Element %d is %s.", i + 1, isnan(v[i]) ? "NaN" : "infinite")));
-	}
+	/* one branch-free pass, then find the culprit */
+	if (unlikely(!mm_all_finite(v, (size_t) len)))
+		for (int i = 0; i < len; i++)
+			if (isinf(v[i]) || isnan(v[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("%s must contain only finite values", what),
+						 errdetail("Element %d is %s.", i + 1, isnan(v[i]) ? "NaN" : "infinite")));
 	*n = len;
 	return v;
 }

@@ -11,6 +11,16 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "miscadmin.h"
+#include "nodes/pathnodes.h"
+#include "nodes/supportnodes.h"
+#include "parser/parse_func.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "utils/acl.h"
+#include "utils/snapmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -61,6 +71,12 @@ typedef struct name_cache
 	mm_prep    *prep;			/* raw-row preprocessing, or NULL */
 	row_map		map;
 	double	   *x;				/* n_features scratch */
+	/* the column form (_predict_columns): argument number and type of each model feature */
+	int		   *colargs;		/* NULL: not resolved for this model */
+	Oid		   *coltypes;
+	double	   *colfills;		/* imputation fill, NaN for none */
+	const char **colnames;
+	bool		colfloat8;		/* every feature column is float8 */
 } name_cache;
 
 static Oid	registry_nsp_cached = InvalidOid;
@@ -173,6 +189,8 @@ load_deployed(FunctionCallInfo fcinfo, name_cache *c, const char *name)
 		c->prep = NULL;
 		c->x = NULL;
 		c->map.type_id = InvalidOid;
+		c->colargs = NULL;
+		c->coltypes = NULL;
 		MemoryContextReset(c->cxt);
 		/* the decoded model points into its bytes, so the cache keeps its own copy */
 		copy = (bytea *) MemoryContextAlloc(c->cxt, VARHDRSZ + len);
@@ -372,16 +390,9 @@ build_row_map(name_cache *c, Oid type_id, int32 typmod)
 	for (uint32 j = 0; j < m->n_features; j++)
 	{
 		const char *f = c->features[j];
-		int			i;
+		int			i = find_attr(td, f);
 
-		for (i = 0; i < td->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(td, i);
-
-			if (!att->attisdropped && strcmp(NameStr(att->attname), f) == 0)
-				break;
-		}
-		if (i == td->natts)
+		if (i < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("row has no column \"%s\"", f),
@@ -425,6 +436,33 @@ datum_to_double(Datum d, Oid type)
 			elog(ERROR, "unexpected feature type %u", type);
 	}
 	return 0;
+}
+
+/*
+ * A numeric feature from its column's value (row and column forms). A NULL takes the model's
+ * imputation fill, where it has one (NaN: none).
+ */
+static inline double
+column_feature(const char *name, double fill, Datum d, bool isnull, Oid type)
+{
+	double		v;
+
+	if (isnull)
+	{
+		if (isnan(fill))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("feature column \"%s\" is NULL", name),
+					 errhint("Impute missing values first, or train with the \"impute\" option.")));
+		return fill;
+	}
+	v = type == FLOAT8OID ? DatumGetFloat8(d) : datum_to_double(d, type);
+	if (unlikely(isinf(v) || isnan(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature column \"%s\" must be finite", name),
+				 errdetail("The value is %s.", isnan(v) ? "NaN" : "infinite")));
+	return v;
 }
 
 /* One category column: a one-hot block, all zeros for NULL or an unseen category. */
@@ -480,26 +518,7 @@ input_features(name_cache *c)
 		if (in->kind == MM_IN_CATEGORY)
 			category_features(in, d, isnull, map->basetypes[j], x);
 		else if (in->kind == MM_IN_NUMBER)
-		{
-			double		v;
-
-			if (isnull)
-			{
-				if (isnan(in->fill))
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("feature column \"%s\" is NULL", in->name),
-							 errhint("The model was trained without imputation; train with the \"impute\" option.")));
-				v = in->fill;
-			}
-			else
-				v = datum_to_double(d, map->basetypes[j]);
-			if (unlikely(isinf(v) || isnan(v)))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("feature column \"%s\" must be finite", in->name)));
-			x[0] = v;
-		}
+			x[0] = column_feature(in->name, in->fill, d, isnull, map->basetypes[j]);
 		else
 		{
 			ArrayType  *a;
@@ -572,24 +591,8 @@ row_features(name_cache *c, HeapTupleHeader rec)
 	if (c->prep)
 		return input_features(c);
 	for (uint32 j = 0; j < c->model->n_features; j++)
-	{
-		bool		isnull = map->isnull[map->attnums[j] - 1];
-		Datum		d = map->values[map->attnums[j] - 1];
-		double		v;
-
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("feature column \"%s\" is NULL", c->features[j]),
-					 errhint("Impute missing values first, or train with the \"impute\" option.")));
-		v = datum_to_double(d, map->basetypes[j]);
-		if (unlikely(isinf(v) || isnan(v)))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("feature column \"%s\" must be finite", c->features[j]),
-					 errdetail("The value is %s.", isnan(v) ? "NaN" : "infinite")));
-		c->x[j] = v;
-	}
+		c->x[j] = column_feature(c->features[j], NAN, map->values[map->attnums[j] - 1], map->isnull[map->attnums[j] - 1],
+								 map->basetypes[j]);
 	return c->x;
 }
 
@@ -608,6 +611,314 @@ predict_row(FunctionCallInfo fcinfo, mm_pred_kind kind)
 	name_cache *c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
 
 	return mm_pg_predict(c->model, row_features(c, PG_GETARG_HEAPTUPLEHEADER(1)), kind, NULL);
+}
+
+/*
+ * predict(name, row) without the row.
+ *
+ * A whole-row reference costs PostgreSQL a new composite value per row (every column copied
+ * into a fresh tuple), which the function then takes apart again: about 7x a plain scan. Where
+ * the model name is a constant and the row is a table's row, the planner support function below
+ * replaces predict(name, t) by _predict_columns(name, features, t.ctid, t.f1, t.f2, ...): the
+ * model's feature columns, looked up in the deployed version at plan time, passed as arguments.
+ * t.ctid is NULL exactly when t is (the null side of an outer join), which keeps predict's
+ * STRICT result. At run time the deployed version is looked up as always; if its features are
+ * no longer among the planned columns (a redeploy under a cached plan), the call fails and
+ * asks for a new plan.
+ */
+
+/* Whether a model's raw inputs are numeric columns only (no one-hot blocks, no arrays). */
+static bool
+numbers_only(const mm_prep *p)
+{
+	for (uint32 j = 0; j < p->ninputs; j++)
+		if (p->in[j].kind != MM_IN_NUMBER)
+			return false;
+	return true;
+}
+
+/*
+ * The columns the deployed model reads, at plan time: its feature names, or its input columns
+ * when they are all numbers; NULL otherwise (and where anything is unavailable).
+ */
+static ArrayType *
+planned_features(Oid nsp, Const *name)
+{
+	Oid			models = get_relname_relid("models", nsp);
+	Oid			deployments = get_relname_relid("deployments", nsp);
+	ArrayType  *result = NULL;
+	MemoryContext outer = CurrentMemoryContext;
+	bool		isnull;
+	Datum		mdat;
+	mm_model   *m = NULL;
+	mm_prep    *prep = NULL;
+	mm_err		err = {0};
+	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
+
+	/* anything that could fail here leaves predict() as it is, to raise its own error at run time */
+	if (!OidIsValid(models) || !OidIsValid(deployments) || !ActiveSnapshotSet() ||
+		pg_class_aclcheck(models, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		pg_class_aclcheck(deployments, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return NULL;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		return NULL;
+	if (SPI_execute_plan(get_lookup_plan(nsp), &name->constvalue, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		mdat = SPI_getbinval(tup, desc, 2, &isnull);
+		if (!isnull)
+		{
+			bytea	   *b = DatumGetByteaPP(mdat);
+
+			if (mm_model_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &a, &m, &err) != MM_OK ||
+				(m->inputs_len && (mm_prep_decode(m->inputs, m->inputs_len, m->n_features, &a, &prep, &err) != MM_OK ||
+								   !numbers_only(prep))))
+				m = NULL;
+		}
+		if (m && m->n_features <= FUNC_MAX_ARGS - 3)
+		{
+			MemoryContext old = MemoryContextSwitchTo(outer);
+
+			if (prep)
+			{
+				Datum	   *d = palloc(sizeof(Datum) * prep->ninputs);
+
+				for (uint32 j = 0; j < prep->ninputs; j++)
+					d[j] = CStringGetTextDatum(prep->in[j].name);
+				result = construct_array(d, (int) prep->ninputs, TEXTOID, -1, false, TYPALIGN_INT);
+			}
+			else if (m->feature_names)
+			{
+				Datum	   *d = palloc(sizeof(Datum) * m->n_features);
+
+				for (uint32 j = 0; j < m->n_features; j++)
+					d[j] = CStringGetTextDatum(m->feature_names[j]);
+				result = construct_array(d, (int) m->n_features, TEXTOID, -1, false, TYPALIGN_INT);
+			}
+			else
+			{
+				Datum		f = SPI_getbinval(tup, desc, 3, &isnull);
+
+				if (!isnull)
+				{
+					result = DatumGetArrayTypePCopy(f);
+					if (ARR_NDIM(result) != 1 || ARR_DIMS(result)[0] != (int) m->n_features ||
+						array_contains_nulls(result))
+						result = NULL;
+				}
+			}
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_finish();
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(mm_predict_row_support);
+Datum
+mm_predict_row_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSimplify *req;
+	FuncExpr   *fe;
+	Const	   *name;
+	Var		   *row;
+	PlannerInfo *root;
+	RangeTblEntry *rte;
+	char		relkind;
+	Oid			nsp,
+				target;
+	const char *target_name;
+	char	   *fname;
+	ArrayType  *features;
+	Datum	   *fdat;
+	int			nf;
+	TupleDesc	td;
+	List	   *args;
+	FuncExpr   *result;
+
+	if (!IsA(rawreq, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestSimplify *) rawreq;
+	fe = req->fcall;
+	if (list_length(fe->args) != 2 || !IsA(linitial(fe->args), Const) || !IsA(lsecond(fe->args), Var))
+		PG_RETURN_POINTER(NULL);
+	name = (Const *) linitial(fe->args);
+	row = (Var *) lsecond(fe->args);
+	if (name->constisnull || name->consttype != TEXTOID || row->varattno != 0 || req->root == NULL)
+		PG_RETURN_POINTER(NULL);
+	/* a row of a table, whose ctid tells a row from the NULL of an outer join */
+	root = req->root;
+	for (Index up = 0; up < row->varlevelsup && root; up++)
+		root = root->parent_root;
+	if (root == NULL || row->varno < 1 || row->varno > (int) list_length(root->parse->rtable))
+		PG_RETURN_POINTER(NULL);
+	rte = rt_fetch(row->varno, root->parse->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		PG_RETURN_POINTER(NULL);
+	relkind = get_rel_relkind(rte->relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW && relkind != RELKIND_PARTITIONED_TABLE)
+		PG_RETURN_POINTER(NULL);
+
+	fname = get_func_name(fe->funcid);
+	if (fname == NULL)
+		PG_RETURN_POINTER(NULL);
+	target_name = strcmp(fname, "predict") == 0 ? "_predict_columns" :
+		strcmp(fname, "predict_label") == 0 ? "_predict_label_columns" :
+		strcmp(fname, "predict_proba") == 0 ? "_predict_proba_columns" : NULL;
+	if (target_name == NULL)
+		PG_RETURN_POINTER(NULL);
+	nsp = get_func_namespace(fe->funcid);
+	{
+		Oid			argtypes[4] = {TEXTOID, TEXTARRAYOID, TIDOID, ANYOID};
+
+		target = LookupFuncName(list_make2(makeString(get_namespace_name(nsp)), makeString((char *) target_name)),
+								4, argtypes, true);
+	}
+	if (!OidIsValid(target) || (features = planned_features(nsp, name)) == NULL)
+		PG_RETURN_POINTER(NULL);
+
+	deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT, &fdat, NULL, &nf);
+	args = list_make3(name,
+					  makeConst(TEXTARRAYOID, -1, InvalidOid, -1, PointerGetDatum(features), false, false),
+					  makeVar(row->varno, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, row->varlevelsup));
+	td = lookup_rowtype_tupdesc(row->vartype, row->vartypmod);
+	for (int j = 0; j < nf; j++)
+	{
+		int			i = find_attr(td, TextDatumGetCString(fdat[j]));
+		Form_pg_attribute att;
+
+		/* a missing or non-numeric column: predict() raises the error at run time */
+		if (i < 0 || !is_numeric_type(getBaseType((att = TupleDescAttr(td, i))->atttypid)))
+		{
+			ReleaseTupleDesc(td);
+			PG_RETURN_POINTER(NULL);
+		}
+		args = lappend(args, makeVar(row->varno, (AttrNumber) (i + 1), att->atttypid, att->atttypmod,
+									 att->attcollation, row->varlevelsup));
+	}
+	ReleaseTupleDesc(td);
+	result = makeFuncExpr(target, fe->funcresulttype, args, fe->funccollid, fe->inputcollid, COERCE_EXPLICIT_CALL);
+	result->location = fe->location;
+	PG_RETURN_POINTER(result);
+}
+
+/* Which argument holds each model feature, once per call site and deployed model. */
+static void
+build_column_map(FunctionCallInfo fcinfo, name_cache *c)
+{
+	ArrayType  *planned = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *names;
+	bool	   *nulls;
+	int			n;
+	uint32		d = c->model->n_features;
+	int		   *argnos;
+	Oid		   *types;
+	double	   *fills;
+	const char **colnames;
+
+	if (c->prep ? !numbers_only(c->prep) : c->features == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the deployed version %d of model \"%s\" reads the row differently from when this query was planned", c->version, c->name),
+				 errhint("Plan the query again (run it again, or DISCARD PLANS for prepared statements).")));
+	deconstruct_array(planned, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &n);
+	if (n != PG_NARGS() - 3)
+		elog(ERROR, "_predict_columns: %d feature names for %d columns", n, PG_NARGS() - 3);
+	argnos = MemoryContextAlloc(c->cxt, sizeof(int) * d);
+	types = MemoryContextAlloc(c->cxt, sizeof(Oid) * d);
+	fills = MemoryContextAlloc(c->cxt, sizeof(double) * d);
+	colnames = MemoryContextAlloc(c->cxt, sizeof(char *) * d);
+	for (uint32 j = 0; j < d; j++)
+	{
+		int			k;
+
+		/* with preprocessing, every input is one number column (checked above) */
+		colnames[j] = c->prep ? c->prep->in[j].name : c->features[j];
+		fills[j] = c->prep ? c->prep->in[j].fill : NAN;
+		for (k = 0; k < n; k++)
+			if (!nulls[k] && strcmp(TextDatumGetCString(names[k]), colnames[j]) == 0)
+				break;
+		if (k == n)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the deployed version %d of model \"%s\" reads column \"%s\", which this query's plan does not pass", c->version, c->name, colnames[j]),
+					 errhint("Plan the query again (run it again, or DISCARD PLANS for prepared statements).")));
+		argnos[j] = 3 + k;
+		types[j] = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 3 + k));
+		if (!is_numeric_type(types[j]))
+			elog(ERROR, "_predict_columns: argument %d is not numeric", 3 + k + 1);
+	}
+	c->colfloat8 = true;
+	for (uint32 j = 0; j < d; j++)
+		c->colfloat8 &= types[j] == FLOAT8OID;
+	c->coltypes = types;
+	c->colfills = fills;
+	c->colnames = colnames;
+	c->colargs = argnos;
+}
+
+static Datum
+predict_columns(FunctionCallInfo fcinfo, mm_pred_kind kind)
+{
+	name_cache *c;
+
+	if (PG_ARGISNULL(2))
+		PG_RETURN_NULL();		/* the row is NULL: predict() is STRICT */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		elog(ERROR, "_predict_columns: NULL model name or feature list");
+	c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
+	if (c->colargs == NULL)
+		build_column_map(fcinfo, c);
+	if (c->colfloat8)
+	{
+		/* float8 columns: copy, then one branch-free check for NULLs and non-finite values */
+		bool		anynull = false;
+		uint32		d = c->model->n_features;
+		const int  *argnos = c->colargs;
+		double	   *x = c->x;
+
+		for (uint32 j = 0; j < d; j++)
+		{
+			NullableDatum *a = &fcinfo->args[argnos[j]];
+
+			anynull |= a->isnull;
+			x[j] = DatumGetFloat8(a->value);
+		}
+		if (likely(!anynull && mm_all_finite(x, d)))
+			return mm_pg_predict(c->model, x, kind, NULL);
+	}
+	for (uint32 j = 0; j < c->model->n_features; j++)
+	{
+		int			k = c->colargs[j];
+
+		c->x[j] = column_feature(c->colnames[j], c->colfills[j], PG_GETARG_DATUM(k), PG_ARGISNULL(k), c->coltypes[j]);
+	}
+	return mm_pg_predict(c->model, c->x, kind, NULL);
+}
+
+PG_FUNCTION_INFO_V1(mm_predict_columns);
+Datum
+mm_predict_columns(PG_FUNCTION_ARGS)
+{
+	return predict_columns(fcinfo, MM_PRED_VALUE);
+}
+
+PG_FUNCTION_INFO_V1(mm_predict_label_columns);
+Datum
+mm_predict_label_columns(PG_FUNCTION_ARGS)
+{
+	return predict_columns(fcinfo, MM_PRED_LABEL);
+}
+
+PG_FUNCTION_INFO_V1(mm_predict_proba_columns);
+Datum
+mm_predict_proba_columns(PG_FUNCTION_ARGS)
+{
+	return predict_columns(fcinfo, MM_PRED_PROBA);
 }
 
 /* Predicts with the deployed version of a named model from a feature array. */
