@@ -684,41 +684,62 @@ mm_row_unit(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(unit_of(mm_row_hash(x, (uint32) n, PG_GETARG_FLOAT8(1)), (uint64) PG_GETARG_INT64(2)));
 }
 
-/* Training-row order for an epoch: scan order, or sorted by the row hash under the epoch's seed. */
-static uint32 *
-epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count)
+/* The arrays an epoch's order is built in: allocated once per run (in the run's context). */
+typedef struct order_buf
 {
-	uint32	   *ord = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
+	size_t		n;				/* capacity in rows, 0: not allocated */
+	uint32	   *ord;
+	uint64	   *keys;
+	uint64	   *tmpk;
+	uint32	   *tmpi;
+} order_buf;
+
+/*
+ * Training-row order for an epoch: scan order, or sorted by the row hash under the epoch's seed.
+ * Returns b->ord (valid until the next call).
+ */
+static uint32 *
+epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count, order_buf *b)
+{
 	uint32		c = 0;
 
+	if (b->n < r->n + 1)
+	{
+		if (b->n)
+		{
+			pfree(b->ord);
+			pfree(b->keys);
+			pfree(b->tmpk);
+			pfree(b->tmpi);
+		}
+		b->ord = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
+		b->keys = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
+		b->tmpk = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
+		b->tmpi = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
+		b->n = r->n + 1;
+	}
 	if (o->shuffle == SHUFFLE_NONE)
 	{
 		for (size_t i = 0; i < r->n; i++)
 			if (r->role[i] == ROLE_TRAIN)
-				ord[c++] = (uint32) i;
+				b->ord[c++] = (uint32) i;
 	}
 	else
 	{
-		uint64	   *keys = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
-		uint64	   *tmpk = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
-		uint32	   *tmpi = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
 		uint64		seed = shuffle_seed(o, epoch);
 
 		for (size_t i = 0; i < r->n; i++)
 			if (r->role[i] == ROLE_TRAIN)
 			{
-				keys[c] = mm_row_key(r->hash[i], seed);
-				ord[c] = (uint32) i;
+				b->keys[c] = mm_row_key(r->hash[i], seed);
+				b->ord[c] = (uint32) i;
 				c++;
 			}
 		/* stable: rows with equal keys (identical rows) keep scan order */
-		mm_sort_by_key(keys, ord, c, tmpk, tmpi);
-		pfree(keys);
-		pfree(tmpk);
-		pfree(tmpi);
+		mm_sort_by_key(b->keys, b->ord, c, b->tmpk, b->tmpi);
 	}
 	*count = c;
-	return ord;
+	return b->ord;
 }
 
 /*
@@ -826,6 +847,7 @@ typedef struct train_ctx
 	char	   *once_table;		/* streaming, shuffle once: the shuffled copy */
 	uint32	   *once_order;		/* memory, shuffle once: the order of every epoch */
 	uint32		once_count;
+	order_buf	order;			/* memory: the arrays of an epoch's order (in cxt) */
 	bool		shuffled;
 	bool		converged;
 	int			epochs_run;
@@ -1630,14 +1652,19 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 		{
 			MemoryContext old = MemoryContextSwitchTo(c->cxt);
 
-			c->once_order = epoch_order(&c->rows, &c->o, epoch, &c->once_count);
+			c->once_order = epoch_order(&c->rows, &c->o, epoch, &c->once_count, &c->order);
 			MemoryContextSwitchTo(old);
 		}
 		ord = c->once_order;
 		count = c->once_count;
 	}
 	else
-		ord = epoch_order(&c->rows, &c->o, epoch, &count);
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+		ord = epoch_order(&c->rows, &c->o, epoch, &count, &c->order);
+		MemoryContextSwitchTo(old);
+	}
 	c->shuffled = c->o.shuffle != SHUFFLE_NONE;
 	for (uint32 i = 0; i < count; i++)
 	{
