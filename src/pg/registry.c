@@ -759,7 +759,8 @@ mm_predict_row_support(PG_FUNCTION_ARGS)
 	rte = rt_fetch(row->varno, root->parse->rtable);
 	if (rte->rtekind != RTE_RELATION)
 		PG_RETURN_POINTER(NULL);
-	relkind = get_rel_relkind(rte->relid);
+	/* the RTE's own relkind: ON CONFLICT's EXCLUDED row is marked a composite type, without ctid */
+	relkind = rte->relkind;
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW && relkind != RELKIND_PARTITIONED_TABLE)
 		PG_RETURN_POINTER(NULL);
 

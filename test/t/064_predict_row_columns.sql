@@ -2,7 +2,7 @@
 -- columns instead of a composite value per row (_predict_columns). Same results, NULLs and errors
 -- as the row itself; a redeploy under a cached plan is either followed or refused clearly.
 BEGIN;
-SELECT plan(23);
+SELECT plan(25);
 SET LOCAL client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.run_q() RETURNS float8 LANGUAGE plpgsql AS $$
@@ -64,6 +64,18 @@ SELECT matches(pg_temp.plan_of($$SELECT modelmgr.predict('pc_diab', d) FROM (VAL
 -- an outer query's row
 SELECT is((SELECT sum((SELECT modelmgr.predict('pc_diab', d))) FROM diabetes d), (SELECT sum(modelmgr.predict('pc_diab', d.x)) FROM diabetes d),
           'a row of the outer query');
+
+-- ON CONFLICT's EXCLUDED row (no ctid) and RETURNING
+CREATE TABLE pc_upsert AS SELECT * FROM diabetes WHERE id <= 5;
+ALTER TABLE pc_upsert ADD PRIMARY KEY (id), ADD COLUMN pred float8;
+INSERT INTO pc_upsert SELECT *, NULL FROM diabetes WHERE id <= 5
+ON CONFLICT (id) DO UPDATE SET pred = modelmgr.predict('pc_diab', excluded);
+SELECT is((SELECT count(*) FROM pc_upsert u WHERE pred IS DISTINCT FROM modelmgr.predict('pc_diab', u.x)), 0::bigint,
+          'ON CONFLICT DO UPDATE with the EXCLUDED row');
+CREATE TEMP TABLE pc_ret AS
+WITH ins AS (INSERT INTO pc_upsert SELECT *, NULL FROM diabetes WHERE id = 6 RETURNING modelmgr.predict('pc_diab', pc_upsert) AS p)
+SELECT p FROM ins;
+SELECT is((SELECT p FROM pc_ret), (SELECT modelmgr.predict('pc_diab', x) FROM diabetes WHERE id = 6), 'RETURNING the inserted row');
 
 -- other numeric column types, a partitioned table, a materialized view
 CREATE TABLE pc_types AS SELECT id, round(age * 1000)::int4 AS age, round(sex * 1000)::int8 AS sex, bmi::numeric AS bmi, bp::float4 AS bp,
