@@ -602,16 +602,16 @@ AS 'MODULE_PATHNAME', 'mm_predict_proba_by_name' LANGUAGE C STABLE STRICT PARALL
 -- composite value per row. Same results and errors, about 3x faster.
 CREATE FUNCTION _predict_row_support(internal) RETURNS internal
 AS 'MODULE_PATHNAME', 'mm_predict_row_support' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION _predict_columns(model_name text, features text[], row_id tid, VARIADIC "any") RETURNS float8
+CREATE FUNCTION _predict_columns(model_name text, features text[], VARIADIC "any") RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_columns' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION _predict_label_columns(model_name text, features text[], row_id tid, VARIADIC "any") RETURNS text
+CREATE FUNCTION _predict_label_columns(model_name text, features text[], VARIADIC "any") RETURNS text
 AS 'MODULE_PATHNAME', 'mm_predict_label_columns' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION _predict_proba_columns(model_name text, features text[], row_id tid, VARIADIC "any") RETURNS float8[]
+CREATE FUNCTION _predict_proba_columns(model_name text, features text[], VARIADIC "any") RETURNS float8[]
 AS 'MODULE_PATHNAME', 'mm_predict_proba_columns' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION _predict_row_support(internal) IS 'internal: planner support of predict(text, record): passes the feature columns instead of the row';
-COMMENT ON FUNCTION _predict_columns(text, text[], tid, "any") IS 'internal: predict(text, record) with the feature columns as arguments (NULL row_id: a NULL row)';
-COMMENT ON FUNCTION _predict_label_columns(text, text[], tid, "any") IS 'internal: predict_label(text, record) with the feature columns as arguments';
-COMMENT ON FUNCTION _predict_proba_columns(text, text[], tid, "any") IS 'internal: predict_proba(text, record) with the feature columns as arguments';
+COMMENT ON FUNCTION _predict_columns(text, text[], "any") IS 'internal: predict(text, record) with the feature columns as arguments (the first: NULL for a NULL row)';
+COMMENT ON FUNCTION _predict_label_columns(text, text[], "any") IS 'internal: predict_label(text, record) with the feature columns as arguments';
+COMMENT ON FUNCTION _predict_proba_columns(text, text[], "any") IS 'internal: predict_proba(text, record) with the feature columns as arguments';
 
 CREATE FUNCTION predict(model_name text, r record) RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_predict_row' LANGUAGE C STABLE STRICT PARALLEL SAFE SUPPORT _predict_row_support;
@@ -699,8 +699,8 @@ GRANT INSERT, UPDATE, DELETE ON model_names, models, deployments TO modelmgr_tra
 GRANT EXECUTE ON FUNCTION
     predict(text, float8[]), predict_label(text, float8[]), predict_proba(text, float8[]),
     predict(text, record), predict_label(text, record), predict_proba(text, record),
-    _predict_columns(text, text[], tid, "any"), _predict_label_columns(text, text[], tid, "any"),
-    _predict_proba_columns(text, text[], tid, "any"),
+    _predict_columns(text, text[], "any"), _predict_label_columns(text, text[], "any"),
+    _predict_proba_columns(text, text[], "any"),
     predict(bytea, float8[]), predict_label(bytea, float8[]), predict_proba(bytea, float8[]), model_info(bytea),
     model(text, int), weights(text, int), export_model(text, int), deployed_version(text),
     _check_name(text), _resolve(text, int), _live(text)

@@ -61,6 +61,8 @@ typedef struct name_cache
 	CommandId	cid;
 	char	   *name;			/* in fn_mcxt's child cxt_name */
 	Size		name_len;
+	const void *name_ptr;		/* the argument last resolved, and whether it is a Const */
+	bool		name_const;
 	MemoryContext cxt_name;
 	/* the deployed version */
 	int32		version;
@@ -77,6 +79,7 @@ typedef struct name_cache
 	double	   *colfills;		/* imputation fill, NaN for none */
 	const char **colnames;
 	bool		colfloat8;		/* every feature column is float8 */
+	bool		colidentity;	/* feature j is argument 3 + j */
 } name_cache;
 
 static Oid	registry_nsp_cached = InvalidOid;
@@ -237,9 +240,13 @@ resolve(FunctionCallInfo fcinfo, text *name_t)
 	LocalTransactionId lxid = MyProc->lxid;
 	CommandId	cid = GetCurrentCommandId(false);
 
-	/* the per-row path: same statement, same name, compared in place without a copy */
+	/*
+	 * The per-row path: same statement, same name (the same constant, or compared in place
+	 * without a copy).
+	 */
 	if (c && c->valid && c->stmt_start == ts && c->lxid == lxid && c->cid == cid &&
-		VARSIZE_ANY_EXHDR(name_t) == c->name_len && memcmp(VARDATA_ANY(name_t), c->name, c->name_len) == 0)
+		((c->name_const && (const void *) name_t == c->name_ptr) ||
+		 (VARSIZE_ANY_EXHDR(name_t) == c->name_len && memcmp(VARDATA_ANY(name_t), c->name, c->name_len) == 0)))
 		return c;
 	name = text_to_cstring(name_t);
 
@@ -264,6 +271,11 @@ resolve(FunctionCallInfo fcinfo, text *name_t)
 		c->name_len = strlen(name);
 	}
 	load_deployed(fcinfo, c, name);
+	/* a Const name's bytes live in the plan for as long as this cache */
+	c->name_ptr = name_t;
+	c->name_const = fcinfo->flinfo->fn_expr && IsA(fcinfo->flinfo->fn_expr, FuncExpr) &&
+		list_length(((FuncExpr *) fcinfo->flinfo->fn_expr)->args) > 0 &&
+		IsA(linitial(((FuncExpr *) fcinfo->flinfo->fn_expr)->args), Const);
 	c->stmt_start = ts;
 	c->lxid = lxid;
 	c->cid = cid;
@@ -619,12 +631,13 @@ predict_row(FunctionCallInfo fcinfo, mm_pred_kind kind)
  * A whole-row reference costs PostgreSQL a new composite value per row (every column copied
  * into a fresh tuple), which the function then takes apart again: about 7x a plain scan. Where
  * the model name is a constant and the row is a table's row, the planner support function below
- * replaces predict(name, t) by _predict_columns(name, features, t.ctid, t.f1, t.f2, ...): the
+ * replaces predict(name, t) by _predict_columns(name, features, present, t.f1, t.f2, ...): the
  * model's feature columns, looked up in the deployed version at plan time, passed as arguments.
- * t.ctid is NULL exactly when t is (the null side of an outer join), which keeps predict's
- * STRICT result. At run time the deployed version is looked up as always; if its features are
- * no longer among the planned columns (a redeploy under a cached plan), the call fails and
- * asks for a new plan.
+ * "present" says whether the row is there: true where no outer join can null it, else t.ctid,
+ * which is NULL exactly when t is; so predict's STRICT result is kept. Queries with grouping
+ * sets are left alone (they null the row, not the columns, in rolled-up rows). At run time the
+ * deployed version is looked up as always; if its features are no longer among the planned
+ * columns (a redeploy under a cached plan), the call fails and asks for a new plan.
  */
 
 /* Whether a model's raw inputs are numeric columns only (no one-hot blocks, no arrays). */
@@ -717,6 +730,30 @@ planned_features(Oid nsp, Const *name)
 	return result;
 }
 
+/* Whether a join tree has an outer join anywhere (so a relation's row may be NULL-extended). */
+static bool
+has_outer_join(Node *jt)
+{
+	if (jt == NULL || IsA(jt, RangeTblRef))
+		return false;
+	if (IsA(jt, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jt)->fromlist)
+			if (has_outer_join(lfirst(lc)))
+				return true;
+		return false;
+	}
+	if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+
+		return j->jointype != JOIN_INNER || has_outer_join(j->larg) || has_outer_join(j->rarg);
+	}
+	return true;				/* anything else: assume it may */
+}
+
 PG_FUNCTION_INFO_V1(mm_predict_row_support);
 Datum
 mm_predict_row_support(PG_FUNCTION_ARGS)
@@ -750,7 +787,7 @@ mm_predict_row_support(PG_FUNCTION_ARGS)
 	row = (Var *) lsecond(fe->args);
 	if (name->constisnull || name->consttype != TEXTOID || row->varattno != 0 || req->root == NULL)
 		PG_RETURN_POINTER(NULL);
-	/* a row of a table, whose ctid tells a row from the NULL of an outer join */
+	/* a row of a table (whose ctid tells a row from the NULL of an outer join) */
 	root = req->root;
 	for (Index up = 0; up < row->varlevelsup && root; up++)
 		root = root->parent_root;
@@ -758,6 +795,9 @@ mm_predict_row_support(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(NULL);
 	rte = rt_fetch(row->varno, root->parse->rtable);
 	if (rte->rtekind != RTE_RELATION)
+		PG_RETURN_POINTER(NULL);
+	/* grouping sets null the row in their rolled-up rows, but not columns the query does not group by */
+	if (root->parse->groupingSets != NIL)
 		PG_RETURN_POINTER(NULL);
 	/* the RTE's own relkind: ON CONFLICT's EXCLUDED row is marked a composite type, without ctid */
 	relkind = rte->relkind;
@@ -774,18 +814,24 @@ mm_predict_row_support(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(NULL);
 	nsp = get_func_namespace(fe->funcid);
 	{
-		Oid			argtypes[4] = {TEXTOID, TEXTARRAYOID, TIDOID, ANYOID};
+		Oid			argtypes[3] = {TEXTOID, TEXTARRAYOID, ANYOID};
 
 		target = LookupFuncName(list_make2(makeString(get_namespace_name(nsp)), makeString((char *) target_name)),
-								4, argtypes, true);
+								3, argtypes, true);
 	}
 	if (!OidIsValid(target) || (features = planned_features(nsp, name)) == NULL)
 		PG_RETURN_POINTER(NULL);
 
 	deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT, &fdat, NULL, &nf);
+	/*
+	 * Whether the row is there: a constant where no outer join can null it, else its ctid (which
+	 * costs the scan a projection, as a system column is not in the table's physical row).
+	 */
 	args = list_make3(name,
 					  makeConst(TEXTARRAYOID, -1, InvalidOid, -1, PointerGetDatum(features), false, false),
-					  makeVar(row->varno, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, row->varlevelsup));
+					  has_outer_join((Node *) root->parse->jointree)
+					  ? (Node *) makeVar(row->varno, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, row->varlevelsup)
+					  : (Node *) makeBoolConst(true, false));
 	td = lookup_rowtype_tupdesc(row->vartype, row->vartypmod);
 	for (int j = 0; j < nf; j++)
 	{
@@ -854,8 +900,12 @@ build_column_map(FunctionCallInfo fcinfo, name_cache *c)
 			elog(ERROR, "_predict_columns: argument %d is not numeric", 3 + k + 1);
 	}
 	c->colfloat8 = true;
+	c->colidentity = true;
 	for (uint32 j = 0; j < d; j++)
+	{
 		c->colfloat8 &= types[j] == FLOAT8OID;
+		c->colidentity &= argnos[j] == 3 + (int) j;
+	}
 	c->coltypes = types;
 	c->colfills = fills;
 	c->colnames = colnames;
@@ -882,13 +932,24 @@ predict_columns(FunctionCallInfo fcinfo, mm_pred_kind kind)
 		const int  *argnos = c->colargs;
 		double	   *x = c->x;
 
-		for (uint32 j = 0; j < d; j++)
+		if (c->colidentity)
 		{
-			NullableDatum *a = &fcinfo->args[argnos[j]];
+			const NullableDatum *a = &fcinfo->args[3];
 
-			anynull |= a->isnull;
-			x[j] = DatumGetFloat8(a->value);
+			for (uint32 j = 0; j < d; j++)
+			{
+				anynull |= a[j].isnull;
+				x[j] = DatumGetFloat8(a[j].value);
+			}
 		}
+		else
+			for (uint32 j = 0; j < d; j++)
+			{
+				NullableDatum *a = &fcinfo->args[argnos[j]];
+
+				anynull |= a->isnull;
+				x[j] = DatumGetFloat8(a->value);
+			}
 		if (likely(!anynull && mm_all_finite(x, d)))
 			return mm_pg_predict(c->model, x, kind, NULL);
 	}

@@ -2,7 +2,7 @@
 -- columns instead of a composite value per row (_predict_columns). Same results, NULLs and errors
 -- as the row itself; a redeploy under a cached plan is either followed or refused clearly.
 BEGIN;
-SELECT plan(25);
+SELECT plan(29);
 SET LOCAL client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.run_q() RETURNS float8 LANGUAGE plpgsql AS $$
@@ -33,8 +33,8 @@ SELECT modelmgr.train('pc_iris', 'iris', 'target',
 
 -- the rewrite happens, for all three forms
 SELECT matches(pg_temp.plan_of($$SELECT modelmgr.predict('pc_diab', d) FROM diabetes d$$),
-               '_predict_columns\(''pc_diab''::text, ''\{age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\}''::text\[\], ctid, age, sex, bmi',
-               'predict(name, table row) is planned as _predict_columns(name, features, ctid, columns...)');
+               '_predict_columns\(''pc_diab''::text, ''\{age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\}''::text\[\], true, age, sex, bmi',
+               'predict(name, table row) is planned as _predict_columns(name, features, true, columns...)');
 SELECT matches(pg_temp.plan_of($$SELECT modelmgr.predict_label('pc_iris', i) FROM iris i$$),
                '_predict_label_columns\(', 'predict_label(name, table row) too');
 SELECT matches(pg_temp.plan_of($$SELECT modelmgr.predict_proba('pc_iris', i) FROM iris i$$),
@@ -60,7 +60,18 @@ SELECT is((SELECT count(*) FROM iris i JOIN (SELECT * FROM iris OFFSET 0) s USIN
 SELECT is((SELECT modelmgr.predict('pc_diab', d) FROM (VALUES (1)) v(i) LEFT JOIN diabetes d ON false), NULL::float8,
           'the NULL row of an outer join: NULL');
 SELECT matches(pg_temp.plan_of($$SELECT modelmgr.predict('pc_diab', d) FROM (VALUES (1)) v(i) LEFT JOIN diabetes d ON false$$),
-               '_predict_columns', '... through the rewritten call');
+               '_predict_columns\([^)]*text\[\], d\.ctid, d\.age', '... through the rewritten call, with the row''s ctid');
+SELECT is((SELECT count(*) FROM diabetes a LEFT JOIN diabetes d ON d.id = a.id AND a.id % 2 = 0
+           WHERE modelmgr.predict('pc_diab', d) IS DISTINCT FROM CASE WHEN a.id % 2 = 0 THEN modelmgr.predict('pc_diab', a.x) END),
+          0::bigint, 'a LEFT JOIN: predictions for matched rows, NULL for the others');
+-- grouping sets null the row in rolled-up rows: not rewritten
+SELECT doesnt_match(pg_temp.plan_of($$SELECT modelmgr.predict('pc_diab', d) FROM diabetes d GROUP BY ROLLUP (d)$$),
+                    '_predict_columns', 'grouping sets: no rewrite');
+SELECT is((SELECT count(*) FILTER (WHERE p IS NULL) FROM (SELECT modelmgr.predict('pc_diab', d) AS p FROM diabetes d GROUP BY ROLLUP (d)) s),
+          1::bigint, 'ROLLUP''s total row: NULL');
+SELECT is((SELECT count(*) FROM (SELECT d.x, modelmgr.predict('pc_diab', d) AS p FROM diabetes d GROUP BY d, d.x) s
+           WHERE p IS DISTINCT FROM modelmgr.predict('pc_diab', s.x)),
+          0::bigint, 'GROUP BY the row: every group''s prediction is its row''s');
 -- an outer query's row
 SELECT is((SELECT sum((SELECT modelmgr.predict('pc_diab', d))) FROM diabetes d), (SELECT sum(modelmgr.predict('pc_diab', d.x)) FROM diabetes d),
           'a row of the outer query');
