@@ -1676,10 +1676,12 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 		{
 			/* shuffled rows are random accesses: fetch a row, its label and class ahead */
 			uint32		ra = ord[i + 16];
-			const char *ahead = (const char *) (c->rows.X + (size_t) ra * c->d);
+			uintptr_t	first = (uintptr_t) (c->rows.X + (size_t) ra * c->d) & ~(uintptr_t) 63,
+						last = (uintptr_t) (c->rows.X + (size_t) ra * c->d + c->d - 1);
 
-			for (int off = 0; off < c->d * 8 + 64; off += 64)
-				__builtin_prefetch(ahead + off);
+			/* the cache lines the row spans, no more */
+			for (uintptr_t line = first; line <= last; line += 64)
+				__builtin_prefetch((const void *) line);
 			__builtin_prefetch(&c->rows.y[ra]);
 			__builtin_prefetch(&c->rows.cls[ra]);
 		}
