@@ -602,12 +602,15 @@ AS 'MODULE_PATHNAME', 'mm_predict_proba_by_name' LANGUAGE C STABLE STRICT PARALL
 -- composite value per row. Same results and errors, about 3x faster.
 CREATE FUNCTION _predict_row_support(internal) RETURNS internal
 AS 'MODULE_PATHNAME', 'mm_predict_row_support' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _predict_columns_support(internal) RETURNS internal
+AS 'MODULE_PATHNAME', 'mm_predict_columns_support' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION _predict_columns(model_name text, features text[], VARIADIC "any") RETURNS float8
-AS 'MODULE_PATHNAME', 'mm_predict_columns' LANGUAGE C STABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'mm_predict_columns' LANGUAGE C STABLE PARALLEL SAFE SUPPORT _predict_columns_support;
 CREATE FUNCTION _predict_label_columns(model_name text, features text[], VARIADIC "any") RETURNS text
-AS 'MODULE_PATHNAME', 'mm_predict_label_columns' LANGUAGE C STABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'mm_predict_label_columns' LANGUAGE C STABLE PARALLEL SAFE SUPPORT _predict_columns_support;
 CREATE FUNCTION _predict_proba_columns(model_name text, features text[], VARIADIC "any") RETURNS float8[]
-AS 'MODULE_PATHNAME', 'mm_predict_proba_columns' LANGUAGE C STABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'mm_predict_proba_columns' LANGUAGE C STABLE PARALLEL SAFE SUPPORT _predict_columns_support;
+COMMENT ON FUNCTION _predict_columns_support(internal) IS 'internal: planner cost of the _predict_*_columns functions (two operators per feature column)';
 COMMENT ON FUNCTION _predict_row_support(internal) IS 'internal: planner support of predict(text, record): passes the feature columns instead of the row';
 COMMENT ON FUNCTION _predict_columns(text, text[], "any") IS 'internal: predict(text, record) with the feature columns as arguments (the first: NULL for a NULL row)';
 COMMENT ON FUNCTION _predict_label_columns(text, text[], "any") IS 'internal: predict_label(text, record) with the feature columns as arguments';

@@ -17,6 +17,7 @@
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
 #include "parser/parse_func.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/acl.h"
@@ -851,6 +852,31 @@ mm_predict_row_support(PG_FUNCTION_ARGS)
 	result = makeFuncExpr(target, fe->funcresulttype, args, fe->funccollid, fe->inputcollid, COERCE_EXPLICIT_CALL);
 	result->location = fe->location;
 	PG_RETURN_POINTER(result);
+}
+
+/*
+ * The planner's cost of _predict_columns: two operators per feature column (a multiply and an
+ * add, what the same prediction written in SQL would cost) plus a few for the call. With the
+ * default cost of one operator a prediction over a large table looked as cheap as a plain scan,
+ * so PostgreSQL never compiled it with JIT, which pays here: deforming the row and passing every
+ * column is most of the work.
+ */
+PG_FUNCTION_INFO_V1(mm_predict_columns_support);
+Datum
+mm_predict_columns_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestCost *req;
+	int			ncols = 1;
+
+	if (!IsA(rawreq, SupportRequestCost))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestCost *) rawreq;
+	if (req->node && IsA(req->node, FuncExpr))
+		ncols = Max(list_length(((FuncExpr *) req->node)->args) - 3, 1);
+	req->startup = 0;
+	req->per_tuple = (2.0 * ncols + 10) * cpu_operator_cost;
+	PG_RETURN_POINTER(req);
 }
 
 /* Which argument holds each model feature, once per call site and deployed model. */

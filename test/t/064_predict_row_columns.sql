@@ -2,7 +2,7 @@
 -- columns instead of a composite value per row (_predict_columns). Same results, NULLs and errors
 -- as the row itself; a redeploy under a cached plan is either followed or refused clearly.
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 SET LOCAL client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.run_q() RETURNS float8 LANGUAGE plpgsql AS $$
@@ -44,6 +44,19 @@ SELECT doesnt_match(pg_temp.plan_of($$SELECT modelmgr.predict('pc_diab', s) FROM
                     '_predict_columns', 'a subquery''s row is passed as a row');
 SELECT doesnt_match(pg_temp.plan_of($$SELECT modelmgr.predict(n, d) FROM diabetes d, (SELECT 'pc_diab'::text AS n OFFSET 0) k$$),
                     '_predict_columns', 'a model name that is not a constant: no rewrite');
+
+-- its planner cost: two operators per feature column plus ten, per row (so large scans get JIT)
+CREATE FUNCTION pg_temp.plan_cost(q text) RETURNS float8[] LANGUAGE plpgsql AS $$
+DECLARE
+    j json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+    RETURN ARRAY[(j->0->'Plan'->>'Total Cost')::float8, (j->0->'Plan'->>'Plan Rows')::float8];
+END $$;
+SELECT is(round((((pg_temp.plan_cost($$SELECT modelmgr.predict('pc_diab', d) FROM diabetes d$$))[1]
+                   - (pg_temp.plan_cost('SELECT d.id FROM diabetes d'))[1])
+                  / ((pg_temp.plan_cost('SELECT d.id FROM diabetes d'))[2] * current_setting('cpu_operator_cost')::float8))::numeric, 6),
+          30.000000, 'the per-row cost of a 10-feature prediction is 2 * 10 + 10 operators');
 
 -- same results as the row itself (the subquery row is not rewritten)
 SELECT is((SELECT count(*) FROM diabetes d JOIN (SELECT * FROM diabetes OFFSET 0) s USING (id)
