@@ -119,42 +119,48 @@ write_counts(uint8_t *st, uint32_t nbuf, uint64_t n)
 }
 
 /*
- * Folds m buffered rows (row-major, p wide; centred in place) into (n, mean, com):
- * the block's own scatter by dsyrk, then Chan's correction for the two means.
+ * Folds m buffered rows (row-major, p wide; shifted in place) into (n, mean, com). The rows are
+ * shifted by the running mean (by the first row when there is none yet) in the same pass that
+ * sums them, their scatter about that shift comes from one dsyrk, and one rank-1 update turns it
+ * into the centred update: with d = block mean - shift,
+ *     com += S - (m^2 / (n + m)) d d',   mean += d m / (n + m)
+ * (Chan et al.'s merge written for a block centred on the old mean). One pass over the block
+ * instead of three.
  */
 void
-mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p, double *bmean)
+mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p, double *bsum)
 {
-	double		na = (double) *n,
-				nb = (double) m,
-				nn = na + nb;
+	double		nn = (double) *n + (double) m;
 
 	if (m == 0)
 		return;
-	memset(bmean, 0, p * sizeof(double));
-	for (uint32_t i = 0; i < m; i++)
-	{
-		const double *row = buf + i * p;
-
-		for (size_t j = 0; j < p; j++)
-			bmean[j] += row[j];
-	}
-	for (size_t j = 0; j < p; j++)
-		bmean[j] /= nb;
+	if (*n == 0)
+		memcpy(mean, buf, p * sizeof(double));
+	memset(bsum, 0, p * sizeof(double));
 	for (uint32_t i = 0; i < m; i++)
 	{
 		double	   *row = buf + i * p;
+		size_t		j = 0;
 
-		for (size_t j = 0; j < p; j++)
-			row[j] -= bmean[j];
+		for (; j + 2 <= p; j += 2)
+		{
+			mm_v2d		r = *(mm_v2d *) (row + j) - *(const mm_v2d *) (mean + j);
+
+			*(mm_v2d *) (row + j) = r;
+			*(mm_v2d *) (bsum + j) += r;
+		}
+		for (; j < p; j++)
+		{
+			row[j] -= mean[j];
+			bsum[j] += row[j];
+		}
 	}
 	cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int) p, (int) m, 1.0, buf, (int) p, 1.0, com, (int) p);
 	for (size_t j = 0; j < p; j++)
-		bmean[j] -= mean[j];	/* delta */
-	if (na > 0)
-		cblas_dsyr(CblasColMajor, CblasUpper, (int) p, na * nb / nn, bmean, 1, com, (int) p);
+		bsum[j] /= (double) m;	/* d */
+	cblas_dsyr(CblasColMajor, CblasUpper, (int) p, -((double) m * (double) m) / nn, bsum, 1, com, (int) p);
 	for (size_t j = 0; j < p; j++)
-		mean[j] += bmean[j] * (nb / nn);
+		mean[j] += bsum[j] * ((double) m / nn);
 	*n += m;
 }
 

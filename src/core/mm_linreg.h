@@ -38,13 +38,13 @@ typedef struct mm_ls_view
 } mm_ls_view;
 
 /*
- * Folds m buffered rows (row-major, p wide; centred in place) into the running (n, mean, centred
- * co-moment matrix com, column-major upper triangle): the block's own scatter by one BLAS dsyrk,
- * then Chan's correction for the two means. bmean is scratch of p doubles. Shared by linreg_fit
+ * Folds m buffered rows (row-major, p wide; shifted in place) into the running (n, mean, centred
+ * co-moment matrix com, column-major upper triangle): the rows' scatter about the running mean by
+ * one BLAS dsyrk, then one rank-1 correction. bsum is scratch of p doubles. Shared by linreg_fit
  * and corr_matrix.
  */
 void		mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p,
-							  double *bmean);
+							  double *bsum);
 
 /* Block capacity used for d features. */
 uint32_t	mm_ls_capacity(uint32_t d);
