@@ -9,7 +9,7 @@
 #   bench-results/latest.json. See docs/benchmark.md.
 # Environment:
 #   ROWS (1000000), FEATURES (32)      size of the data set
-#   REPS (3)                           runs per operation (best is reported)
+#   REPS (5)                           runs per operation (best is reported)
 #   SLOW (20)                          a run longer than this many seconds is not repeated
 #   MEM_ROWS ("100000 2000000")        table sizes for the streaming-training memory measurement
 #   MEM_EPOCHS (3)                     epochs of streaming training in the memory measurement
@@ -27,7 +27,7 @@ ROOT=$(pwd)
 
 ROWS=${ROWS:-1000000}
 FEATURES=${FEATURES:-32}
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 SLOW=${SLOW:-20}
 MEM_ROWS=${MEM_ROWS:-"100000 2000000"}
 MEM_EPOCHS=${MEM_EPOCHS:-3}
