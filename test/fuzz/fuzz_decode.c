@@ -7,13 +7,16 @@
  *     scoring a zero row (plus probabilities and the class index) must not fault;
  *   - mm_ls_validate; a valid state with a small d is solved (at the input's alignment),
  *     combined with itself into an aligned copy and solved again, and a solved model must
- *     survive an encode/decode round trip.
+ *     survive an encode/decode round trip;
+ *   - mm_sgd_validate; a valid SGD pass state with a small d takes a step on an aligned copy,
+ *     is combined with the input, and finishes into a model that must encode.
  * Allocations come from a calloc arena freed after each input, so LeakSanitizer sees no leak.
  *
  * Build and run: make fuzz FUZZ_TIME=60 (see README.md here).
  */
 #include "mm_linreg.h"
 #include "mm_model.h"
+#include "mm_sgd.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -182,6 +185,47 @@ check_state(const uint8_t *data, size_t size, const mm_alloc *al)
 }
 
 static void
+check_sgd_state(const uint8_t *data, size_t size, const mm_alloc *al)
+{
+	mm_err		err = {0};
+	uint8_t    *base,
+			   *st;
+	mm_sgd_view v;
+	mm_model   *m = NULL;
+	double		x[FUZZ_MAX_SOLVE_D] = {0};
+	mm_status	rc;
+
+	if (mm_sgd_validate(data, size, &err) != MM_OK)
+		return;
+	/* bound the work: d at offset 8, outputs at 12 (the validated size already bounds both) */
+	if (mm_load_u32(data + 8) > FUZZ_MAX_SOLVE_D || mm_load_u32(data + 12) > 64)
+		return;
+	/* an aligned copy, as the aggregate and train() keep a state */
+	base = al->alloc(al->ctx, size + 16);
+	if (!base)
+		return;
+	st = base + ((8 - ((uintptr_t) base + MM_SGD_HDRSZ) % 8) % 8);
+	memcpy(st, data, size);
+	mm_sgd_map(st, &v);
+	for (uint32_t j = 0; j < v.d; j++)
+		x[j] = (double) (j % 5) - 2.0;
+	mm_sgd_step(&v, x, 0, 0.5);
+	if (mm_sgd_validate(st, size, &err) != MM_OK && err.status != MM_ECORRUPT)
+		fail("a step left a state that fails validation oddly", &err);
+	if (mm_sgd_validate(st, size, &err) == MM_OK &&
+		mm_sgd_combine(&v, data, size, &err) != MM_OK && err.status != MM_EMISMATCH)
+		fail("a state does not combine with its own input", &err);
+	rc = mm_sgd_finish(st, size, al, &m, &err);
+	if (rc == MM_OK)
+	{
+		if (!m || mm_model_encoded_size(m, &err) == 0)
+			fail("a finished pass gives a model that does not encode", &err);
+	}
+	else if (rc != MM_ECORRUPT && rc != MM_EDATA && rc != MM_ENOMEM)
+		fail("finish failed with an unexpected status", &err);
+}
+
+static void
 decode_model(const uint8_t *data, size_t size, const mm_alloc *al)
 {
 	mm_err		err = {0};
@@ -227,6 +271,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		decode_model(sealed, size, &al);
 	}
 	check_state(data, size, &al);
+	check_sgd_state(data, size, &al);
 	arena_free(&ar);
 	return 0;
 }

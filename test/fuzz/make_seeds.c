@@ -4,11 +4,12 @@
  *   sh test/fuzz/make_seeds.sh       (compiles this file with the core and writes test/fuzz/seeds)
  *
  * Valid encoded models of every algorithm (with and without the optional sections), valid
- * least-squares states (folded rows and a partial buffer), and inputs that once slipped
- * through the decoder (regressions).
+ * least-squares states (folded rows and a partial buffer), SGD pass states (plain, mini-batch
+ * Adam, multinomial), and inputs that once slipped through the decoder (regressions).
  */
 #include "mm_linreg.h"
 #include "mm_model.h"
+#include "mm_sgd.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -166,6 +167,86 @@ write_state(const char *name, uint32_t d, uint32_t cap, double l2, uint32_t flag
 	write_file(name, st, size);
 }
 
+static void *
+seed_alloc(void *ctx, size_t n)
+{
+	(void) ctx;
+	return calloc(1, n);
+}
+
+/* An SGD pass state after a few rows, as the sgd_epoch aggregate keeps it (4 bytes past 8). */
+static void
+write_sgd_state(const char *name, int algorithm, uint32_t d, uint32_t ncls, int schedule, uint32_t batch,
+				double l1, int rows)
+{
+	mm_alloc	a = {seed_alloc, NULL};
+	mm_err		err = {0};
+	mm_sgd_params p = {0};
+	double		cv[3] = {0, 1, 2},
+				mean[8],
+				scale[8],
+				x[8];
+	char	   *cn[3] = {"a", "b", "c"};
+	mm_model   *m,
+			   *dm;
+	uint8_t    *mb,
+			   *raw,
+			   *st;
+	size_t		len,
+				size;
+	mm_sgd_view v;
+	uint64_t	r = 777;
+
+	for (uint32_t j = 0; j < d; j++)
+	{
+		mean[j] = 0.1 * j;
+		scale[j] = 1.0 + j;
+	}
+	p.algorithm = algorithm;
+	p.n_features = d;
+	p.n_classes = ncls;
+	p.schedule = schedule;
+	p.fit_intercept = 1;
+	p.batch_size = batch;
+	p.l1 = l1;
+	p.l2 = 1e-4;
+	p.eta0 = 0.01;
+	p.power_t = 0.5;
+	p.class_values = ncls ? cv : NULL;
+	p.class_names = ncls ? cn : NULL;
+	p.mean = mean;
+	p.scale = scale;
+	if (mm_sgd_init_model(&p, &a, &m, &err) != MM_OK)
+	{
+		fprintf(stderr, "make_seeds: sgd init failed: %s\n", err.msg);
+		exit(1);
+	}
+	mb = encode(m, &len);
+	if (mm_model_decode(mb, len, &a, &dm, &err) != MM_OK || (size = mm_sgd_state_size(dm, len, &err)) == 0)
+	{
+		fprintf(stderr, "make_seeds: sgd state size failed: %s\n", err.msg);
+		exit(1);
+	}
+	raw = calloc(1, size + 16);
+	st = raw + ((8 - ((uintptr_t) raw + MM_SGD_HDRSZ) % 8) % 8);
+	if (mm_sgd_state_init(st, size, dm, mb, len, &err) != MM_OK)
+	{
+		fprintf(stderr, "make_seeds: sgd state init failed: %s\n", err.msg);
+		exit(1);
+	}
+	mm_sgd_map(st, &v);
+	for (int i = 0; i < rows; i++)
+	{
+		for (uint32_t j = 0; j < d; j++)
+		{
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			x[j] = (double) (r >> 11) / 9007199254740992.0 * 4 - 2;
+		}
+		mm_sgd_step(&v, x, ncls ? (int32_t) (i % ncls) : 0, x[0] - x[d - 1]);
+	}
+	write_file(name, st, size);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -180,5 +261,9 @@ main(int argc, char **argv)
 	write_state("ls_d2_ridge_noint.mmls", 2, 4, 0.5, MM_LS_NO_INTERCEPT, 6, 3);
 	write_state("ls_d1_empty.mmls", 1, 8, 0.0, 0, 0, 0);
 	write_state("ls_d5_folded.mmls", 5, 8, 0.01, 0, 16, 0);
+	write_sgd_state("sgd_logreg_optimal.mmsg", MM_ALG_LOGREG, 3, 2, MM_LR_OPTIMAL, 1, 0.0, 700);
+	write_sgd_state("sgd_linreg_l1_invscaling.mmsg", MM_ALG_LINREG, 4, 0, MM_LR_INVSCALING, 1, 1e-3, 9);
+	write_sgd_state("sgd_multinomial_adam_batch.mmsg", MM_ALG_MULTINOMIAL, 2, 3, MM_LR_ADAM, 4, 0.0, 10);
+	write_sgd_state("sgd_svm_fresh.mmsg", MM_ALG_SVM, 5, 2, MM_LR_CONSTANT, 1, 0.0, 0);
 	return 0;
 }
