@@ -17,13 +17,15 @@ DATA_built     = $(MM_SQL_SCRIPT)
 REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
-# OpenBLAS: always the serial build, found through a RUNPATH, so a backend never starts
-# BLAS threads (see README, "Threads").
+# OpenBLAS: always the serial build, so a backend never starts BLAS threads (see README,
+# "Threads"). The core opens it by this path on first use (src/core/mm_blas.c) instead of
+# linking it: loading it cost every backend and parallel worker ~5 ms.
 MULTIARCH    ?= $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 OPENBLAS_DIR ?= /usr/lib/$(MULTIARCH)/openblas-serial
-BLAS_LIBS     = -L$(OPENBLAS_DIR) -l:libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_DIR) -lm
+BLAS_DEFS     = -DMM_BLAS_LIBRARY='"$(OPENBLAS_DIR)/libopenblas.so.0"'
+BLAS_LIBS     = -ldl -lm
 
-PG_CPPFLAGS  = -Isrc/core -Isrc/pg
+PG_CPPFLAGS  = -Isrc/core -Isrc/pg $(BLAS_DEFS)
 PG_CFLAGS    = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK   = $(BLAS_LIBS)
 
@@ -41,11 +43,16 @@ $(MM_SQL_SCRIPT): $(INSTALL_PARTS)
 	cat $^ > $@
 
 # Core unit tests: compiled with only -Isrc/core, so no PostgreSQL header is reachable.
-CORE_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra -Werror -Isrc/core
+CORE_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra -Werror -Isrc/core $(BLAS_DEFS)
 CORE_TESTS   = $(patsubst %.c,%.bin,$(wildcard test/core/test_*.c))
 
 test/core/%.bin: test/core/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/core/unit.h
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
+
+# the core without OpenBLAS: the library path points nowhere
+test/core/test_noblas.bin: test/core/test_noblas.c $(CORE_SRCS) $(wildcard src/core/*.h) test/core/unit.h
+	$(CC) $(filter-out $(BLAS_DEFS),$(CORE_CFLAGS)) -DMM_BLAS_LIBRARY='"/nonexistent/libopenblas.so.0"' \
+	    -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
 
 .PHONY: unittest fuzz test demo bench
 unittest: $(CORE_TESTS)
@@ -56,7 +63,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 20
 test/fuzz/fuzz_decode.bin: test/fuzz/fuzz_decode.c $(CORE_SRCS) $(wildcard src/core/*.h)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -Isrc/core -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
+	    -fno-sanitize-recover=all -Isrc/core $(BLAS_DEFS) -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
 
 fuzz: test/fuzz/fuzz_decode.bin
 	rm -rf test/fuzz/corpus.tmp && mkdir -p test/fuzz/corpus.tmp

@@ -1,6 +1,10 @@
 /*
- * mm_blas.h: the BLAS and LAPACK routines the core uses (OpenBLAS, serial build).
- * LAPACK is called through its Fortran interface; LAPACKE is not a dependency.
+ * mm_blas.h: the BLAS and LAPACK routines the core uses, from OpenBLAS (serial build).
+ *
+ * The library is opened on first use (dlopen, lazy binding, local symbols) rather than linked:
+ * loading OpenBLAS with the rest of modelmgr cost every new backend and every parallel worker
+ * about 5 ms, although only least squares and correlation need it. LAPACK is called through its
+ * Fortran interface; LAPACKE is not a dependency.
  */
 #ifndef MM_BLAS_H
 #define MM_BLAS_H
@@ -8,12 +12,27 @@
 #include <stddef.h>
 #include <cblas.h>
 
-extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
-extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
-					double *b, const int *ldb, int *info, size_t uplo_len);
-extern void dpocon_(const char *uplo, const int *n, const double *a, const int *lda, const double *anorm,
-					double *rcond, double *work, int *iwork, int *info, size_t uplo_len);
-extern double dlansy_(const char *norm, const char *uplo, const int *n, const double *a, const int *lda,
-					  double *work, size_t norm_len, size_t uplo_len);
+typedef struct mm_blas_api
+{
+	void		(*dsyrk) (const enum CBLAS_ORDER, const enum CBLAS_UPLO, const enum CBLAS_TRANSPOSE,
+						  const blasint n, const blasint k, const double alpha, const double *a,
+						  const blasint lda, const double beta, double *c, const blasint ldc);
+	void		(*dsyr) (const enum CBLAS_ORDER, const enum CBLAS_UPLO, const blasint n, const double alpha,
+						 const double *x, const blasint incx, double *a, const blasint lda);
+	void		(*dpotrf) (const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+	void		(*dpotrs) (const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
+						   double *b, const int *ldb, int *info, size_t uplo_len);
+	void		(*dpocon) (const char *uplo, const int *n, const double *a, const int *lda, const double *anorm,
+						   double *rcond, double *work, int *iwork, int *info, size_t uplo_len);
+	double		(*dlansy) (const char *norm, const char *uplo, const int *n, const double *a, const int *lda,
+						   double *work, size_t norm_len, size_t uplo_len);
+} mm_blas_api;
+
+/*
+ * The routines, opening the library on the first call; NULL if it cannot be opened (then
+ * mm_blas_error() says why).
+ */
+const mm_blas_api *mm_blas(void);
+const char *mm_blas_error(void);
 
 #endif

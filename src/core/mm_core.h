@@ -23,7 +23,8 @@ typedef enum mm_status
 	MM_ECORRUPT,		/* encoded model or state failed validation */
 	MM_ENOMEM,			/* allocation failed or size over a limit */
 	MM_ERANK,			/* singular / rank-deficient system */
-	MM_EMISMATCH		/* two states that cannot be combined */
+	MM_EMISMATCH,		/* two states that cannot be combined */
+	MM_ESYSTEM			/* the system refused something: a library could not be opened */
 } mm_status;
 
 #define MM_ERRMSG_LEN 256

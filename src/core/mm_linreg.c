@@ -131,6 +131,7 @@ void
 mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p, double *bsum)
 {
 	double		nn = (double) *n + (double) m;
+	const mm_blas_api *blas = mm_blas();
 
 	if (m == 0)
 		return;
@@ -155,10 +156,28 @@ mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t 
 			bsum[j] += row[j];
 		}
 	}
-	cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int) p, (int) m, 1.0, buf, (int) p, 1.0, com, (int) p);
 	for (size_t j = 0; j < p; j++)
 		bsum[j] /= (double) m;	/* d */
-	cblas_dsyr(CblasColMajor, CblasUpper, (int) p, -((double) m * (double) m) / nn, bsum, 1, com, (int) p);
+	if (blas)
+	{
+		blas->dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int) p, (int) m, 1.0, buf, (int) p, 1.0, com, (int) p);
+		blas->dsyr(CblasColMajor, CblasUpper, (int) p, -((double) m * (double) m) / nn, bsum, 1, com, (int) p);
+	}
+	else
+	{
+		/* without OpenBLAS (the fit itself then reports it): the same updates, plainly */
+		for (uint32_t i = 0; i < m; i++)
+		{
+			const double *row = buf + i * p;
+
+			for (size_t b = 0; b < p; b++)
+				for (size_t a2 = 0; a2 <= b; a2++)
+					com[a2 + b * p] += row[a2] * row[b];
+		}
+		for (size_t b = 0; b < p; b++)
+			for (size_t a2 = 0; a2 <= b; a2++)
+				com[a2 + b * p] -= ((double) m * (double) m) / nn * bsum[a2] * bsum[b];
+	}
 	for (size_t j = 0; j < p; j++)
 		mean[j] += bsum[j] * ((double) m / nn);
 	*n += m;
@@ -305,6 +324,7 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 	mm_model   *m;
 	char		meta[512];
 	mm_status	vst;
+	const mm_blas_api *blas;
 
 	if ((vst = mm_ls_validate(st, size, err)) != MM_OK)
 		return vst;
@@ -363,9 +383,11 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 		A[j + j * d] = 1.0;
 		rhs[j] = com[j + d * p] * sc[j];
 	}
+	if ((blas = mm_blas()) == NULL)
+		return mm_fail(err, MM_ESYSTEM, "the BLAS library could not be opened: %s", mm_blas_error());
 	dn = (int) d;
-	anorm = dlansy_("1", "U", &dn, A, &dn, tmp, 1, 1);
-	dpotrf_("U", &dn, A, &dn, &info, 1);
+	anorm = blas->dlansy("1", "U", &dn, A, &dn, tmp, 1, 1);
+	blas->dpotrf("U", &dn, A, &dn, &info, 1);
 	if (info == 0)
 	{
 		double	   *w3 = mm_alloc_array(a, 3 * p, sizeof(double));
@@ -373,7 +395,7 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 		if (!w3)
 			return mm_fail(err, MM_ENOMEM, "out of memory");
 		work = w3;
-		dpocon_("U", &dn, A, &dn, &anorm, &rcond, work, iwork, &info, 1);
+		blas->dpocon("U", &dn, A, &dn, &anorm, &rcond, work, iwork, &info, 1);
 	}
 	if (info != 0 || !(rcond >= MM_LS_RCOND_MIN))
 	{
@@ -385,7 +407,7 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 			mm_fail_detail(err, "Some features are (nearly) linear combinations of others (reciprocal condition number %.3g).", rcond);
 		return MM_ERANK;
 	}
-	dpotrs_("U", &dn, &one, A, &dn, rhs, &dn, &info, 1);
+	blas->dpotrs("U", &dn, &one, A, &dn, rhs, &dn, &info, 1);
 	if (info != 0)
 		return mm_fail(err, MM_ERANK, "the least-squares solve failed (LAPACK info %d)", info);
 

@@ -62,6 +62,9 @@ mm_pg_raise(const mm_err *err)
 		case MM_ENOMEM:
 			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 			break;
+		case MM_ESYSTEM:
+			code = ERRCODE_SYSTEM_ERROR;
+			break;
 		case MM_ERANK:
 		case MM_EDATA:
 		case MM_EMISMATCH:

@@ -1,6 +1,13 @@
--- A backend that has run BLAS work stays single-threaded, on the serial OpenBLAS build.
+-- A backend that has run BLAS work stays single-threaded, on the serial OpenBLAS build, which
+-- modelmgr opens only when least squares first needs it.
 BEGIN;
-SELECT plan(3);
+SELECT plan(5);
+
+-- modelmgr is loaded (a prediction and an SGD pass), OpenBLAS is not yet
+SELECT is(modelmgr.predict(modelmgr.sgd_epoch(modelmgr.sgd_init('linear_regression', 2), ARRAY[1, 2]::float8[], 3),
+                           ARRAY[1, 2]::float8[]) IS NOT NULL, true, 'modelmgr work without BLAS');
+SELECT ok(pg_read_file('/proc/self/maps') ~ 'modelmgr' AND pg_read_file('/proc/self/maps') !~ 'libopenblas',
+    'OpenBLAS is not loaded before least squares needs it');
 
 -- BLAS work in this backend: dsyrk folds, dpotrf/dpocon/dpotrs solve
 SELECT isnt(modelmgr.linreg_fit(ARRAY[sin(i), cos(i), sin(2 * i), cos(3 * i)]::float8[], sin(i) + i % 3), NULL, 'BLAS work done')
