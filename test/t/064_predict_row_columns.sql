@@ -2,7 +2,7 @@
 -- columns instead of a composite value per row (_predict_columns). Same results, NULLs and errors
 -- as the row itself; a redeploy under a cached plan is either followed or refused clearly.
 BEGIN;
-SELECT plan(30);
+SELECT plan(32);
 SET LOCAL client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.run_q() RETURNS float8 LANGUAGE plpgsql AS $$
@@ -116,6 +116,16 @@ SELECT is((SELECT count(*) FROM pc_part p WHERE modelmgr.predict('pc_diab', p) I
 CREATE MATERIALIZED VIEW pc_mv AS SELECT * FROM diabetes WHERE id < 100;
 SELECT is((SELECT count(*) FROM pc_mv m WHERE modelmgr.predict('pc_diab', m) IS DISTINCT FROM modelmgr.predict('pc_diab', m.x)),
           0::bigint, 'a materialized view');
+
+-- a model trained from numeric columns with imputation: NULLs take the stored fills, as in the row form
+CREATE TABLE pc_imp AS SELECT id, CASE WHEN id % 7 = 0 THEN NULL ELSE bmi END AS bmi, CASE WHEN id % 5 = 0 THEN NULL ELSE bp END AS bp,
+    s5, target FROM diabetes;
+SELECT modelmgr.train('pc_imp', 'pc_imp', 'target', ARRAY['bmi', 'bp', 's5'], 'linear_regression', '{"impute": "mean", "auto_deploy": true}');
+SELECT matches(pg_temp.plan_of($$SELECT modelmgr.predict('pc_imp', t) FROM pc_imp t$$), '_predict_columns',
+               'a model with imputation over numeric columns is rewritten');
+SELECT is((SELECT count(*) FROM pc_imp t JOIN (SELECT * FROM pc_imp OFFSET 0) s USING (id)
+           WHERE modelmgr.predict('pc_imp', t) IS DISTINCT FROM modelmgr.predict('pc_imp', s)),
+          0::bigint, '... and NULL columns take the fills exactly as the row form does');
 
 -- errors are the row form's
 CREATE TABLE pc_bad AS SELECT * FROM diabetes WHERE id <= 3;
