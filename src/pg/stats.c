@@ -63,21 +63,9 @@ check_describe_row(ArrayType *a)
 	d = ARR_DIMS(a)[0];
 	v = (const double *) ARR_DATA_PTR(a);
 	bm = ARR_NULLBITMAP(a);
-	if (bm == NULL)
-	{
-		/* one branch-free pass over the exponent bits, then find the culprit */
-		uint64		bad = 0;
-
-		for (int j = 0; j < d; j++)
-		{
-			uint64		b;
-
-			memcpy(&b, v + j, 8);
-			bad |= (b & UINT64CONST(0x7ff0000000000000)) == UINT64CONST(0x7ff0000000000000);
-		}
-		if (likely(bad == 0))
-			return d;
-	}
+	/* without NULL elements: one branch-free pass, then find the culprit */
+	if (bm == NULL && likely(mm_all_finite(v, (size_t) d)))
+		return d;
 	for (int j = 0; j < d; j++)
 	{
 		if (bm && !(bm[j >> 3] & (1 << (j & 7))))
