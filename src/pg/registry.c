@@ -62,8 +62,6 @@ typedef struct name_cache
 	CommandId	cid;
 	char	   *name;			/* in fn_mcxt's child cxt_name */
 	Size		name_len;
-	const void *name_ptr;		/* the argument last resolved, and whether it is a Const */
-	bool		name_const;
 	MemoryContext cxt_name;
 	/* the deployed version */
 	int32		version;
@@ -80,7 +78,6 @@ typedef struct name_cache
 	double	   *colfills;		/* imputation fill, NaN for none */
 	const char **colnames;
 	bool		colfloat8;		/* every feature column is float8 */
-	bool		colidentity;	/* feature j is argument 3 + j */
 } name_cache;
 
 static Oid	registry_nsp_cached = InvalidOid;
@@ -241,13 +238,9 @@ resolve(FunctionCallInfo fcinfo, text *name_t)
 	LocalTransactionId lxid = MyProc->lxid;
 	CommandId	cid = GetCurrentCommandId(false);
 
-	/*
-	 * The per-row path: same statement, same name (the same constant, or compared in place
-	 * without a copy).
-	 */
+	/* the per-row path: same statement, same name, compared in place without a copy */
 	if (c && c->valid && c->stmt_start == ts && c->lxid == lxid && c->cid == cid &&
-		((c->name_const && (const void *) name_t == c->name_ptr) ||
-		 (VARSIZE_ANY_EXHDR(name_t) == c->name_len && memcmp(VARDATA_ANY(name_t), c->name, c->name_len) == 0)))
+		VARSIZE_ANY_EXHDR(name_t) == c->name_len && memcmp(VARDATA_ANY(name_t), c->name, c->name_len) == 0)
 		return c;
 	name = text_to_cstring(name_t);
 
@@ -272,11 +265,6 @@ resolve(FunctionCallInfo fcinfo, text *name_t)
 		c->name_len = strlen(name);
 	}
 	load_deployed(fcinfo, c, name);
-	/* a Const name's bytes live in the plan for as long as this cache */
-	c->name_ptr = name_t;
-	c->name_const = fcinfo->flinfo->fn_expr && IsA(fcinfo->flinfo->fn_expr, FuncExpr) &&
-		list_length(((FuncExpr *) fcinfo->flinfo->fn_expr)->args) > 0 &&
-		IsA(linitial(((FuncExpr *) fcinfo->flinfo->fn_expr)->args), Const);
 	c->stmt_start = ts;
 	c->lxid = lxid;
 	c->cid = cid;
@@ -926,12 +914,8 @@ build_column_map(FunctionCallInfo fcinfo, name_cache *c)
 			elog(ERROR, "_predict_columns: argument %d is not numeric", 3 + k + 1);
 	}
 	c->colfloat8 = true;
-	c->colidentity = true;
 	for (uint32 j = 0; j < d; j++)
-	{
 		c->colfloat8 &= types[j] == FLOAT8OID;
-		c->colidentity &= argnos[j] == 3 + (int) j;
-	}
 	c->coltypes = types;
 	c->colfills = fills;
 	c->colnames = colnames;
@@ -958,24 +942,13 @@ predict_columns(FunctionCallInfo fcinfo, mm_pred_kind kind)
 		const int  *argnos = c->colargs;
 		double	   *x = c->x;
 
-		if (c->colidentity)
+		for (uint32 j = 0; j < d; j++)
 		{
-			const NullableDatum *a = &fcinfo->args[3];
+			NullableDatum *a = &fcinfo->args[argnos[j]];
 
-			for (uint32 j = 0; j < d; j++)
-			{
-				anynull |= a[j].isnull;
-				x[j] = DatumGetFloat8(a[j].value);
-			}
+			anynull |= a->isnull;
+			x[j] = DatumGetFloat8(a->value);
 		}
-		else
-			for (uint32 j = 0; j < d; j++)
-			{
-				NullableDatum *a = &fcinfo->args[argnos[j]];
-
-				anynull |= a->isnull;
-				x[j] = DatumGetFloat8(a->value);
-			}
 		if (likely(!anynull && mm_all_finite(x, d)))
 			return mm_pg_predict(c->model, x, kind, NULL);
 	}
