@@ -97,37 +97,19 @@ exists() {
 }
 
 FAILED=0
-# timeit OP MODE ROWS FLOOR_OP REQUIRES SQL: best of REPS fresh-session runs, into $RES.
-# MODE: serial, parallel (2 workers), or warm: serial, all runs in one session after one untimed
-# run (a fresh backend first maps the shared buffers it reads, ~35 ms at 1M rows, which a
-# long-lived connection does not pay again)
+# timeit OP MODE ROWS FLOOR_OP REQUIRES SQL: best of REPS runs, into $RES.
+# MODE: serial and parallel (2 workers) time each run on a new connection; warm is serial with
+# all runs on one connection after one untimed run (a new backend first maps the shared buffers
+# it reads, ~45 ms at 1M rows, which a long-lived connection does not pay again).
 timeit() {
     local op=$1 mode=$2 rows=$3 floor=$4 req=$5 sql=$6
-    local set times="" best="" t r note=""
+    local set times best t r note="" all=""
     if [ -n "$req" ] && ! exists "$req"; then
         printf '%s\t%s\tmissing\t\t\t%s\t%s\t%s\n' "$op" "$mode" "$rows" "$floor" "modelmgr.$req does not exist" >>"$RES"
         log "$op ($mode): missing"
         return 0
     fi
     if [ "$mode" = parallel ]; then set=$PARALLEL_SET; else set=$SERIAL_SET; fi
-    if [ "$mode" = warm ]; then
-        local all
-        all=$({ printf '%s\n' "SET client_min_messages = warning;" "$set" "$sql;" '\timing on'
-                for ((r = 1; r <= REPS; r++)); do printf '%s\n' "$sql;"; done; } \
-              | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
-        if [ -s "$WORK/err" ] || [ -z "$all" ]; then
-            note=$(tr '\n\t' '  ' <"$WORK/err" | cut -c1-300)
-            printf '%s\t%s\terror\t\t\t%s\t%s\t%s\n' "$op" "$mode" "$rows" "$floor" "$note" >>"$RES"
-            log "$op ($mode): ERROR $note"
-            FAILED=1
-            return 0
-        fi
-        times=$(echo "$all" | awk '{ printf "%s%.6f", NR > 1 ? " " : "", $1 / 1000 }')
-        best=$(echo "$all" | awk 'NR == 1 || $1 < m { m = $1 } END { printf "%.6f", m / 1000 }')
-        printf '%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$op" "$mode" "$best" "$times" "$rows" "$floor" "one session" >>"$RES"
-        log "$op ($mode): $best s  [$times]"
-        return 0
-    fi
     if [ "$mode" = parallel ]; then
         if printf '%s\n' "$set" "EXPLAIN (COSTS OFF) $sql" | q -d "$DB" 2>/dev/null | grep -q Gather; then
             note="parallel plan"
@@ -135,21 +117,30 @@ timeit() {
             note="no parallel plan"
         fi
     fi
-    for ((r = 1; r <= REPS; r++)); do
-        t=$(printf '%s\n' "SET client_min_messages = warning;" "$set" '\timing on' "$sql" \
-            | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
-        if [ -s "$WORK/err" ] || [ -z "$t" ]; then
-            note=$(tr '\n\t' '  ' <"$WORK/err" | cut -c1-300)
-            printf '%s\t%s\terror\t\t\t%s\t%s\t%s\n' "$op" "$mode" "$rows" "$floor" "$note" >>"$RES"
-            log "$op ($mode): ERROR $note"
-            FAILED=1
-            return 0
-        fi
-        t=$(awk -v ms="$t" 'BEGIN { printf "%.6f", ms / 1000 }')
-        times="$times${times:+ }$t"
-        if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
-        awk -v a="$t" -v s="$SLOW" 'BEGIN { exit !(a > s) }' && break
-    done
+    # milliseconds of each run, one per line
+    if [ "$mode" = warm ]; then
+        note="one session"
+        all=$({ printf '%s\n' "SET client_min_messages = warning;" "$set" "$sql;" '\timing on'
+                for ((r = 1; r <= REPS; r++)); do printf '%s\n' "$sql;"; done; } \
+              | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+    else
+        for ((r = 1; r <= REPS; r++)); do
+            t=$(printf '%s\n' "SET client_min_messages = warning;" "$set" '\timing on' "$sql" \
+                | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+            if [ -s "$WORK/err" ] || [ -z "$t" ]; then all=""; break; fi
+            all="$all${all:+$'\n'}$t"
+            awk -v ms="$t" -v s="$SLOW" 'BEGIN { exit !(ms / 1000 > s) }' && break
+        done
+    fi
+    if [ -s "$WORK/err" ] || [ -z "$all" ]; then
+        note=$(tr '\n\t' '  ' <"$WORK/err" | cut -c1-300)
+        printf '%s\t%s\terror\t\t\t%s\t%s\t%s\n' "$op" "$mode" "$rows" "$floor" "$note" >>"$RES"
+        log "$op ($mode): ERROR $note"
+        FAILED=1
+        return 0
+    fi
+    times=$(echo "$all" | awk '{ printf "%s%.6f", (NR > 1 ? " " : ""), $1 / 1000 }')
+    best=$(echo "$all" | awk 'NR == 1 || $1 < m { m = $1 } END { printf "%.6f", m / 1000 }')
     printf '%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$op" "$mode" "$best" "$times" "$rows" "$floor" "$note" >>"$RES"
     log "$op ($mode): $best s  [$times]"
 }
