@@ -2,7 +2,7 @@
 # bench_smoke.sh: the benchmark (test/scripts/bench.sh) end to end on a tiny data set.
 # Run by test/scripts/run_tests.sh with PGHOST/PGPORT/PGUSER set for a running cluster that has
 # modelmgr installed. bench.sh runs in BENCH_CLUSTER=env mode (a new database on that cluster,
-# dropped at the end) with 3000 rows x 8 features, one run per operation, the memory measurement
+# dropped at the end) with 3000 rows x 8 features, two runs per operation, the memory measurement
 # at 1000 and 3000 rows and the scikit-learn comparison. Fails when bench.sh fails (an existing
 # operation errors), or when the JSON lacks an operation or a timing. Finishes in well under 60 s.
 set -uo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-BENCH_CLUSTER=env ROWS=3000 FEATURES=8 REPS=1 MEM_ROWS="1000 3000" MEM_EPOCHS=2 MARGINAL_EPOCHS="2 3" \
+BENCH_CLUSTER=env ROWS=3000 FEATURES=8 REPS=2 MEM_ROWS="1000 3000" MEM_EPOCHS=2 MARGINAL_EPOCHS="2 3" \
     OUT_JSON="$OUT/smoke.json" timeout 55 bash test/scripts/bench.sh >"$OUT/stdout" 2>"$OUT/stderr"
 rc=$?
 if [ $rc != 0 ]; then
@@ -29,7 +29,7 @@ bad = []
 need = ["floor", "predict(bytea, x)", "predict(name, x)", "predict(name, row)", "linreg_fit",
         "sgd_epoch (streaming, 1 pass)", "roc_auc", "accuracy", "confusion_matrix", "describe", "corr_matrix"]
 for op in need:
-    for mode in ("serial", "parallel"):
+    for mode in ("serial", "warm", "parallel"):
         o = ops.get((op, mode))
         if o is None:
             bad.append("%s (%s) not in the results" % (op, mode))
@@ -41,6 +41,9 @@ for op in ("train() logreg, memory, to convergence", "train() logreg, streaming,
     o = ops.get((op, "serial"))
     if o is None or o["status"] != "ok":
         bad.append("%s did not run" % op)
+# every run is recorded, on new connections and on the warm one
+if len(ops[("floor", "warm")]["times"]) != doc["params"].get("reps", 1):
+    bad.append("the warm runs' timings are not all recorded: %r" % ops[("floor", "warm")]["times"])
 if ops[("floor", "parallel")]["note"] != "parallel plan":
     bad.append("the parallel runs do not get a parallel plan")
 if len([m for m in doc["memory"] if m["what"] == "train"]) != 2:

@@ -2,7 +2,7 @@
 -- message is what a user acts on, that message), the registry unchanged, the backend alive; no
 -- identifier or source can run SQL of its own. Then the happy paths of the impute option.
 BEGIN;
-SELECT plan(130);
+SELECT plan(131);
 SET LOCAL client_min_messages = warning;
 SET LOCAL modelmgr.progress_every = 0;
 
@@ -256,6 +256,10 @@ SELECT is((SELECT count(*) FROM modelmgr.deployments), (SELECT deployments FROM 
 SELECT is(current_setting('max_parallel_workers_per_gather'), (SELECT workers FROM reg_before),
     'max_parallel_workers_per_gather is restored after failures inside train()');
 SELECT is(current_setting('jit'), (SELECT jit FROM reg_before), 'jit (off inside train()) is restored after failures');
+-- inside train() its queries run without JIT: a source that keeps its rows only then has rows
+SELECT lives_ok($$SELECT modelmgr.train('te_jit', 'SELECT a, b, y FROM te_small WHERE current_setting(''jit'') = ''off''',
+                                        'y', ARRAY['a', 'b'], 'logistic_regression')$$,
+                'train()''s own queries run with jit = off');
 SELECT is(pg_backend_pid(), (SELECT pid FROM reg_before), 'the same backend is still alive');
 
 -- ---- identifiers that look like SQL are just names ----
@@ -317,7 +321,7 @@ SELECT is((SELECT (modelmgr.train('te_imp_c', 'te_imp', 'c', ARRAY['a', 'b'], 'l
 SELECT is((SELECT (modelmgr.train('te_imp_c', 'te_imp', 'c', ARRAY['a', 'b'], 'logistic_regression',
                                   '{"impute": "median", "epochs": 3}')).training->'rows'->>'train'),
     '11', 'impute median, classifier: a row with a NULL feature and a label is used');
-SELECT is((SELECT count(*) FROM modelmgr.models), (SELECT models FROM reg_before) + 9,
+SELECT is((SELECT count(*) FROM modelmgr.models), (SELECT models FROM reg_before) + 10,
     'each successful train() added exactly one version');
 
 -- early stopping that would have no validation rows; a label of a domain type
