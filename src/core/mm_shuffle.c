@@ -105,3 +105,91 @@ mm_sort_by_key(uint64_t *keys, uint32_t *idx, size_t n, uint64_t *tmpk, uint32_t
 		}
 	}
 }
+
+/*
+ * Each row becomes one 64-bit word: the top 33 of its key's 53 bits above its 31-bit index, so
+ * that a pass moves 8 bytes, not a 12-byte key and index. Three passes of 11 bits (2048 buckets,
+ * cache-friendly) sort the words by those 33 bits, rows with equal bits staying in index order;
+ * rows whose top bits tie (rare: ~n^2 / 2^34 pairs) are then put in full-key order in place.
+ */
+#define EO_BITS 11
+#define EO_BUCKETS (1 << EO_BITS)
+#define EO_IDX_BITS 31
+
+void
+mm_epoch_order(const uint64_t *hash, const uint8_t *skip, size_t nrows, uint64_t seed,
+			   uint32_t *ord, size_t *count, uint64_t *tmp1, uint64_t *tmp2)
+{
+	static uint32_t hist[3][EO_BUCKETS];
+	uint64_t	smix = fmix64(seed + 0x632BE59BD9B4E019ULL);
+	size_t		n = 0;
+	uint64_t   *src = tmp1,
+			   *dst = tmp2;
+
+	memset(hist, 0, sizeof(hist));
+	for (size_t i = 0; i < nrows; i++)
+	{
+		uint64_t	w;
+
+		if (skip && skip[i])
+			continue;
+		/* mm_row_key(hash[i], seed) >> 20, with the seed's mix computed once */
+		w = ((fmix64(hash[i] ^ smix) >> 31) << EO_IDX_BITS) | (uint64_t) i;
+		src[n++] = w;
+		hist[0][(w >> EO_IDX_BITS) & (EO_BUCKETS - 1)]++;
+		hist[1][(w >> (EO_IDX_BITS + EO_BITS)) & (EO_BUCKETS - 1)]++;
+		hist[2][w >> (EO_IDX_BITS + 2 * EO_BITS)]++;
+	}
+	for (int pass = 0; pass < 3; pass++)
+	{
+		int			shift = EO_IDX_BITS + pass * EO_BITS;
+		uint32_t   *h = hist[pass];
+		uint32_t	sum = 0;
+		uint64_t   *t;
+
+		for (size_t b = 0; b < EO_BUCKETS; b++)
+		{
+			uint32_t	c = h[b];
+
+			h[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[h[(src[i] >> shift) & (EO_BUCKETS - 1)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	/* src is in order of the top 33 key bits; order runs of equal top bits by the whole key */
+	for (size_t i = 1; i < n; i++)
+	{
+		if ((src[i] >> EO_IDX_BITS) != (src[i - 1] >> EO_IDX_BITS))
+			continue;
+		{
+			size_t		start = i - 1,
+						end = i + 1;
+
+			while (end < n && (src[end] >> EO_IDX_BITS) == (src[start] >> EO_IDX_BITS))
+				end++;
+			/* stable insertion sort of the run by the full key (index order among equal keys) */
+			for (size_t j = start + 1; j < end; j++)
+			{
+				uint64_t	w = src[j];
+				uint64_t	k = mm_row_key(hash[w & ((1ULL << EO_IDX_BITS) - 1)], seed);
+				size_t		m = j;
+
+				while (m > start &&
+					   mm_row_key(hash[src[m - 1] & ((1ULL << EO_IDX_BITS) - 1)], seed) > k)
+				{
+					src[m] = src[m - 1];
+					m--;
+				}
+				src[m] = w;
+			}
+			i = end - 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		ord[i] = (uint32_t) (src[i] & ((1ULL << EO_IDX_BITS) - 1));
+	*count = n;
+}

@@ -28,4 +28,13 @@ mm_key_unit(uint64_t key)
  */
 void		mm_sort_by_key(uint64_t *keys, uint32_t *idx, size_t n, uint64_t *tmpk, uint32_t *tmpi);
 
+/*
+ * An epoch's row order: the indices i < nrows with skip[i] == 0 (skip may be NULL), sorted by
+ * mm_row_key(hash[i], seed), rows with equal keys in index order; the same order as
+ * mm_sort_by_key over those keys. Writes the count of rows to *count and the order to ord;
+ * tmp1 and tmp2 are scratch arrays of nrows entries. nrows must be below 2^31.
+ */
+void		mm_epoch_order(const uint64_t *hash, const uint8_t *skip, size_t nrows, uint64_t seed,
+						   uint32_t *ord, size_t *count, uint64_t *tmp1, uint64_t *tmp2);
+
 #endif

@@ -527,6 +527,9 @@ typedef enum
 	ROLE_TRAIN = 0, ROLE_VALID = 1, ROLE_TEST = 2
 } row_role;
 
+/* rows of the packed set are indexed by 31 bits (see mm_epoch_order) */
+#define MAX_MEMORY_ROWS 2147483647
+
 typedef struct rowset
 {
 	int			d;
@@ -597,6 +600,11 @@ row_map_create(rowset *r)
 static void
 rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role, uint64 hash)
 {
+	if (r->n >= MAX_MEMORY_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training in memory holds at most %d rows", MAX_MEMORY_ROWS),
+				 errhint("Use the option {\"mode\": \"streaming\"}.")));
 	if (r->n == r->cap)
 	{
 		size_t		ncap = r->cap ? r->cap * 2 : 1024;
@@ -689,9 +697,8 @@ typedef struct order_buf
 {
 	size_t		n;				/* capacity in rows, 0: not allocated */
 	uint32	   *ord;
-	uint64	   *keys;
-	uint64	   *tmpk;
-	uint32	   *tmpi;
+	uint64	   *tmp1;
+	uint64	   *tmp2;
 } order_buf;
 
 /*
@@ -708,14 +715,12 @@ epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count, orde
 		if (b->n)
 		{
 			pfree(b->ord);
-			pfree(b->keys);
-			pfree(b->tmpk);
-			pfree(b->tmpi);
+			pfree(b->tmp1);
+			pfree(b->tmp2);
 		}
 		b->ord = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
-		b->keys = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
-		b->tmpk = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
-		b->tmpi = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
+		b->tmp1 = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
+		b->tmp2 = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
 		b->n = r->n + 1;
 	}
 	if (o->shuffle == SHUFFLE_NONE)
@@ -726,17 +731,11 @@ epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count, orde
 	}
 	else
 	{
-		uint64		seed = shuffle_seed(o, epoch);
+		size_t		n;
 
-		for (size_t i = 0; i < r->n; i++)
-			if (r->role[i] == ROLE_TRAIN)
-			{
-				b->keys[c] = mm_row_key(r->hash[i], seed);
-				b->ord[c] = (uint32) i;
-				c++;
-			}
-		/* stable: rows with equal keys (identical rows) keep scan order */
-		mm_sort_by_key(b->keys, b->ord, c, b->tmpk, b->tmpi);
+		/* sorted by key, stably: rows with equal keys (identical rows) keep scan order */
+		mm_epoch_order(r->hash, r->role, r->n, shuffle_seed(o, epoch), b->ord, &n, b->tmp1, b->tmp2);
+		c = (uint32) n;
 	}
 	*count = c;
 	return b->ord;
