@@ -680,16 +680,64 @@ shuffle_seed(const train_opts *o, int epoch)
 	return o->shuffle == SHUFFLE_ALWAYS ? s + (uint64) epoch * UINT64CONST(0x9E3779B97F4A7C15) : s;
 }
 
+/* What a NULL element of a row hashes as: a NaN (never a feature's value) with "NULL" in its payload. */
+#define NULL_ELEMENT_WORD UINT64CONST(0x7FF84E554C4C0000)
+
+/*
+ * The hash of a row given as a float8[] that may hold NULLs (the raw row of a model with
+ * imputed columns; see build_sql), which hash as NULL_ELEMENT_WORD. Other elements must be finite.
+ */
+static uint64
+row_hash_nulls(ArrayType *a, double y, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	double	   *v;
+	uint64		h;
+
+	if (!(ARR_HASNULL(a) && array_contains_nulls(a)))
+	{
+		v = mm_pg_features(a, &n, what);
+		return mm_row_hash(v, (uint32) n, y);
+	}
+	if (ARR_ELEMTYPE(a) != FLOAT8OID || ARR_NDIM(a) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must be a one-dimensional float8 array", what)));
+	deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	v = palloc(sizeof(double) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+		{
+			uint64		w = NULL_ELEMENT_WORD;
+
+			memcpy(&v[i], &w, sizeof(double));
+			continue;
+		}
+		v[i] = DatumGetFloat8(elems[i]);
+		if (isnan(v[i]) || isinf(v[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must contain only finite values", what),
+					 errdetail("Element %d is %s.", i + 1, isnan(v[i]) ? "NaN" : "infinite")));
+	}
+	h = mm_row_hash(v, (uint32) n, y);
+	pfree(v);
+	pfree(elems);
+	pfree(nulls);
+	return h;
+}
+
 /* The shared hash of a training row, so streaming and memory modes agree on splits and order. */
 PG_FUNCTION_INFO_V1(mm_row_unit);
 Datum
 mm_row_unit(PG_FUNCTION_ARGS)
 {
 	ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(0);
-	int			n;
-	double	   *x = mm_pg_features(xa, &n, "feature array");
 
-	PG_RETURN_FLOAT8(unit_of(mm_row_hash(x, (uint32) n, PG_GETARG_FLOAT8(1)), (uint64) PG_GETARG_INT64(2)));
+	PG_RETURN_FLOAT8(unit_of(row_hash_nulls(xa, PG_GETARG_FLOAT8(1), "feature array"), (uint64) PG_GETARG_INT64(2)));
 }
 
 /* The arrays an epoch's order is built in: allocated once per run (in the run's context). */
@@ -833,6 +881,7 @@ typedef struct train_ctx
 	Datum		classes_param;	/* text[] of class names, for the label mapping in SQL */
 	char	   *base;			/* SELECT x, y FROM ... */
 	char	   *train_where;	/* filter that keeps training rows of base */
+	const char *hcol;			/* the array a row's hash is taken over: q.x, or q.h (see build_sql) */
 	char	   *test_where;
 	rowset		rows;
 	sampler		sample;
@@ -1174,6 +1223,8 @@ build_sql(train_ctx *c)
 	StringInfoData w;
 	const char *yexpr = c->base;
 	bool		isnull;
+	bool		split_on_h;
+	char	   *hsql;
 
 	/* impute values and array widths */
 	for (int i = 0; i < c->nf; i++)
@@ -1211,21 +1262,42 @@ build_sql(train_ctx *c)
 				c->f[i].cats[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
 			continue;
 		}
-		if (c->o.impute == IMPUTE_MEAN || c->o.impute == IMPUTE_MEDIAN || c->o.impute == IMPUTE_ZERO)
-		{
-			const char *cast = "::float8";
+	}
 
+	/*
+	 * Mean and median fills are learned from the training rows only, as a test set must not
+	 * shape the preprocessing its metrics judge. Rows are then assigned to the test set (and
+	 * hashed for every other purpose) by their values with the NULLs left in (see
+	 * row_hash_nulls), not by the imputed values, which would depend on the assignment.
+	 */
+	split_on_h = (c->o.impute == IMPUTE_MEAN || c->o.impute == IMPUTE_MEDIAN) && c->o.test_fraction > 0;
+	hsql = split_on_h ? feature_sql(c->f, c->nf, IMPUTE_ERROR) : NULL;
+	c->hcol = split_on_h ? "q.h" : "q.x";
+	for (int i = 0; i < c->nf; i++)
+	{
+		const char *q = quote_identifier(c->f[i].name);
+		const char *fill_where = split_on_h
+			? psprintf(" WHERE modelmgr._row_unit(%s, %s, %lld) >= %s", hsql, yexpr,
+					   (long long) (c->o.seed ^ SALT_TEST), exact_float(c->o.test_fraction))
+			: "";
+
+		if (c->f[i].kind != COL_SCALAR)
+			continue;
+		if (c->o.impute == IMPUTE_MEAN || c->o.impute == IMPUTE_MEDIAN)
+		{
 			spi_run(psprintf(c->o.impute == IMPUTE_MEDIAN
-							 ? "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.%s%s) FROM %s AS s"
-							 : "SELECT avg(s.%s%s)::float8 FROM %s AS s", q, cast, c->src), c, (Datum) 0, 0, 0);
+							 ? "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.%s::float8) FROM %s AS s%s"
+							 : "SELECT avg(s.%s::float8)::float8 FROM %s AS s%s", q, c->src, fill_where),
+					c, (Datum) 0, 0, 0);
 			c->f[i].fill = spi_double(0, 1, &isnull);
 			if (isnull)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("feature column \"%s\" has only NULL values", c->f[i].name)));
-			if (c->o.impute == IMPUTE_ZERO)
-				c->f[i].fill = 0;
+						 errmsg("feature column \"%s\" has only NULL values%s", c->f[i].name,
+								split_on_h ? " in the training rows" : "")));
 		}
+		else if (c->o.impute == IMPUTE_ZERO)
+			c->f[i].fill = 0;
 	}
 	c->d = 0;
 	for (int i = 0; i < c->nf; i++)
@@ -1260,21 +1332,22 @@ build_sql(train_ctx *c)
 			appendStringInfo(&w, c->f[i].kind == COL_ARRAY ? " AND s.%1$s IS NOT NULL AND array_position(s.%1$s, NULL) IS NULL"
 							 : " AND s.%s IS NOT NULL", quote_identifier(c->f[i].name));
 	/* the element cast of an all-scalar ARRAY[] is float8[] already; arrays are concatenated */
-	c->base = psprintf("SELECT %s AS x, %s AS y FROM %s AS s WHERE %s",
-					   feature_sql(c->f, c->nf, c->o.impute), yexpr, c->src, w.data);
+	c->base = psprintf("SELECT %s AS x, %s AS y%s%s FROM %s AS s WHERE %s",
+					   feature_sql(c->f, c->nf, c->o.impute), yexpr,
+					   split_on_h ? ", " : "", split_on_h ? psprintf("%s AS h", hsql) : "", c->src, w.data);
 	{
 		StringInfoData t;
 
 		initStringInfo(&t);
 		appendStringInfoString(&t, "true");
 		if (c->o.test_fraction > 0)
-			appendStringInfo(&t, " AND modelmgr._row_unit(q.x, q.y, %lld) >= %s",
+			appendStringInfo(&t, " AND modelmgr._row_unit(%s, q.y, %lld) >= %s", c->hcol,
 							 (long long) (c->o.seed ^ SALT_TEST), exact_float(c->o.test_fraction));
 		if (c->o.early_stopping)
-			appendStringInfo(&t, " AND modelmgr._row_unit(q.x, q.y, %lld) >= %s",
+			appendStringInfo(&t, " AND modelmgr._row_unit(%s, q.y, %lld) >= %s", c->hcol,
 							 (long long) (c->o.seed ^ SALT_VALID), exact_float(c->o.validation_fraction));
 		c->train_where = t.data;
-		c->test_where = psprintf("modelmgr._row_unit(q.x, q.y, %lld) < %s", (long long) (c->o.seed ^ SALT_TEST),
+		c->test_where = psprintf("modelmgr._row_unit(%s, q.y, %lld) < %s", c->hcol, (long long) (c->o.seed ^ SALT_TEST),
 								 exact_float(c->o.test_fraction));
 	}
 }
@@ -1345,6 +1418,7 @@ typedef struct pass_receiver
 	double		nstat;
 	Size		budget;
 	uint64		rows;
+	bool		hashed_h;		/* the query's third column is the array rows are hashed over */
 } pass_receiver;
 
 static void
@@ -1363,7 +1437,7 @@ pass_destroy(DestReceiver *self)
 }
 
 static void
-first_pass_row(pass_receiver *pr, ArrayType *xa, double y)
+first_pass_row(pass_receiver *pr, ArrayType *xa, double y, ArrayType *ha)
 {
 	train_ctx  *c = pr->c;
 	double	   *x;
@@ -1389,7 +1463,10 @@ first_pass_row(pass_receiver *pr, ArrayType *xa, double y)
 				 errdetail("A training row has %d features in all, expected %d.", n, c->d)));
 	}
 	mm_pg_check_finite(y, "label");
-	hash = mm_row_hash(x, (uint32) c->d, y);
+	if (ha)
+		hash = row_hash_nulls(ha, y, "training row");	/* the raw row (see build_sql) */
+	else
+		hash = mm_row_hash(x, (uint32) c->d, y);
 	role = role_of(c, hash);
 	if (c->defer_classes)
 	{
@@ -1476,7 +1553,8 @@ pass_receive(TupleTableSlot *slot, DestReceiver *self)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("label \"%s\" is NULL in a training row", pr->c->label),
 				 errhint("Filter those rows out of the source, or set the \"impute\" option to skip.")));
-	first_pass_row(pr, DatumGetArrayTypeP(xd), y);
+	first_pass_row(pr, DatumGetArrayTypeP(xd), y,
+				   pr->hashed_h ? DatumGetArrayTypeP(slot_getattr(slot, 3, &isnull)) : NULL);
 	MemoryContextSwitchTo(old);
 	if ((++pr->rows & 1023) == 0)
 	{
@@ -1516,6 +1594,7 @@ first_pass(train_ctx *c)
 	pr.pub.rDestroy = pass_destroy;
 	pr.pub.mydest = DestNone;
 	pr.c = c;
+	pr.hashed_h = strcmp(c->hcol, "q.h") == 0;
 	pr.batch = AllocSetContextCreate(CurrentMemoryContext, "train rows", ALLOCSET_DEFAULT_SIZES);
 	pr.m2 = palloc0(sizeof(double) * c->d);
 	pr.ccount = palloc0(sizeof(double) * (c->ncls + 1));
@@ -1705,8 +1784,8 @@ materialize_once(train_ctx *c)
 	/* the name outlives the epoch's memory context */
 	c->once_table = MemoryContextStrdup(c->cxt, psprintf("modelmgr_train_%d_%u", MyProcPid, (unsigned) GetCurrentCommandId(false)));
 	rc = SPI_execute_with_args(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT q.x, q.y FROM (%s) AS q WHERE %s "
-										"ORDER BY modelmgr._row_unit(q.x, q.y, $3)",
-										quote_identifier(c->once_table), c->base, c->train_where),
+										"ORDER BY modelmgr._row_unit(%s, q.y, $3)",
+										quote_identifier(c->once_table), c->base, c->train_where, c->hcol),
 							   3, param_types, vals, nulls, false, 0);
 	if (rc != SPI_OK_UTILITY && rc != SPI_OK_SELINTO)
 		elog(ERROR, "train: could not materialize the shuffled rows (%d)", rc);
@@ -1726,8 +1805,10 @@ epoch_streaming(train_ctx *c, bytea *model, int epoch)
 		sql = psprintf("SELECT modelmgr.sgd_epoch($2, t.x, t.y) FROM pg_temp.%s AS t", quote_identifier(c->once_table));
 	}
 	else
-		sql = psprintf("SELECT modelmgr.sgd_epoch($2, q.x, q.y%s) FROM (%s) AS q WHERE %s",
-					   c->o.shuffle == SHUFFLE_NONE ? "" : " ORDER BY modelmgr._row_unit(q.x, q.y, $3)",
+		sql = psprintf("SELECT modelmgr.sgd_epoch($2, q.x, q.y%s%s%s) FROM (%s) AS q WHERE %s",
+					   c->o.shuffle == SHUFFLE_NONE ? "" : " ORDER BY modelmgr._row_unit(",
+					   c->o.shuffle == SHUFFLE_NONE ? "" : c->hcol,
+					   c->o.shuffle == SHUFFLE_NONE ? "" : ", q.y, $3)",
 					   c->base, c->train_where);
 
 	spi_run(sql, c, PointerGetDatum(model), (int64) shuffle_seed(&c->o, epoch), 1);
