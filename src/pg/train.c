@@ -1752,18 +1752,27 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 			CHECK_FOR_INTERRUPTS();
 		if (i + 16 < count && c->shuffled)
 		{
-			/* shuffled rows are random accesses: fetch a row, its label and class ahead */
+			/*
+			 * Shuffled rows are random accesses: fetch a row and the one label a step reads
+			 * ahead, as non-temporal (each is used once an epoch).
+			 */
 			uint32		ra = ord[i + 16];
 			uintptr_t	first = (uintptr_t) (c->rows.X + (size_t) ra * c->d) & ~(uintptr_t) 63,
 						last = (uintptr_t) (c->rows.X + (size_t) ra * c->d + c->d - 1);
 
 			/* the cache lines the row spans, no more */
 			for (uintptr_t line = first; line <= last; line += 64)
-				__builtin_prefetch((const void *) line);
-			__builtin_prefetch(&c->rows.y[ra]);
-			__builtin_prefetch(&c->rows.cls[ra]);
+				__builtin_prefetch((const void *) line, 0, 0);
+			if (c->ncls)
+				__builtin_prefetch(&c->rows.cls[ra], 0, 0);
+			else
+				__builtin_prefetch(&c->rows.y[ra], 0, 0);
 		}
-		mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], c->rows.y[r]);
+		/* a classifier's step reads the class, a regression's the target: the other is not loaded */
+		if (c->ncls)
+			mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], 0.0);
+		else
+			mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, 0, c->rows.y[r]);
 	}
 	if (mm_sgd_finish(st, size, &a, &out, &err) != MM_OK)
 		mm_pg_raise(&err);
