@@ -537,23 +537,30 @@ mm_sgd_row_loss(int algorithm, const double *p, uint32_t K, int32_t cls, double 
 	return 0;
 }
 
+/* The learning rate after t samples. */
 static inline double
-current_eta(const mm_sgd_view *v)
+eta_at(const mm_sgd_view *v, double t)
 {
 	double	   *sc = v->sc;
 
 	switch (v->schedule)
 	{
 		case MM_LR_OPTIMAL:
-			return 1.0 / ((sc[SC_L1] + sc[SC_L2]) * (sc[SC_OPT_INIT] + sc[SC_T]));
+			return 1.0 / ((sc[SC_L1] + sc[SC_L2]) * (sc[SC_OPT_INIT] + t));
 		case MM_LR_INVSCALING:
-			return sc[SC_ETA0] / pow(sc[SC_T] + 1.0, sc[SC_POWER_T]);
+			return sc[SC_ETA0] / pow(t + 1.0, sc[SC_POWER_T]);
 		case MM_LR_CONSTANT:
 		case MM_LR_ADAPTIVE:
 			return sc[SC_ETA];
 		default:
 			return sc[SC_ETA0];
 	}
+}
+
+static inline double
+current_eta(const mm_sgd_view *v)
+{
+	return eta_at(v, v->sc[SC_T]);
 }
 
 /*
@@ -594,6 +601,31 @@ standardise_dot(uint32_t d, const double *restrict x, const double *restrict mea
 		z[j] = (x[j] - mean[j]) * inv_scale[j];
 		tail += w[j] * z[j];
 	}
+	t = (a0 + a1) + (a2 + a3);
+	return (t[0] + t[1]) + tail;
+}
+
+/* w . z with standardise_dot's partial sums, for rows standardised beforehand (bit-identical). */
+static inline __attribute__((always_inline)) double
+dot_std(uint32_t d, const double *restrict z, const double *restrict w)
+{
+	mm_v2d		a0 = {0, 0},
+				a1 = {0, 0},
+				a2 = {0, 0},
+				a3 = {0, 0},
+				t;
+	double		tail = 0;
+	uint32_t	j = 0;
+
+	for (; j + 8 <= d; j += 8)
+	{
+		a0 += *(const mm_v2d *) (w + j) * *(const mm_v2d *) (z + j);
+		a1 += *(const mm_v2d *) (w + j + 2) * *(const mm_v2d *) (z + j + 2);
+		a2 += *(const mm_v2d *) (w + j + 4) * *(const mm_v2d *) (z + j + 4);
+		a3 += *(const mm_v2d *) (w + j + 6) * *(const mm_v2d *) (z + j + 6);
+	}
+	for (; j < d; j++)
+		tail += w[j] * z[j];
 	t = (a0 + a1) + (a2 + a3);
 	return (t[0] + t[1]) + tail;
 }
@@ -644,16 +676,16 @@ scores(mm_sgd_view *v)
  * error stays below 1e-13 per 1,000 rows.
  */
 static inline void
-defer_log(double *sc, double f)
+defer_log(double *loss, double *prod, double f)
 {
-	double		p = sc[SC_LOSS_PROD] * f;
+	double		p = *prod * f;
 
 	if (p > LOSS_PROD_MAX)
 	{
-		sc[SC_LOSS] += log(p);
+		*loss += log(p);
 		p = 1.0;
 	}
-	sc[SC_LOSS_PROD] = p;
+	*prod = p;
 }
 
 /* The loss sum of a pass including the pending factors. */
@@ -684,7 +716,7 @@ dloss(mm_sgd_view *v, int32_t cls, double y)
 				double		e = exp(-fabs(z));
 				double		sig = z > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 
-				defer_log(v->sc, 1.0 + e);
+				defer_log(&v->sc[SC_LOSS], &v->sc[SC_LOSS_PROD], 1.0 + e);
 				v->pk[0] = -yy * sig;
 				return z > 0 ? z : 0.0;
 			}
@@ -706,7 +738,7 @@ dloss(mm_sgd_view *v, int32_t cls, double y)
 						mx = v->pk[k];
 				for (uint32_t k = 0; k < v->K; k++)
 					s += exp(v->pk[k] - mx);
-				defer_log(v->sc, s);
+				defer_log(&v->sc[SC_LOSS], &v->sc[SC_LOSS_PROD], s);
 				loss = mx - v->pk[cls];
 				for (uint32_t k = 0; k < v->K; k++)
 					v->pk[k] = exp(v->pk[k] - mx) / s - (k == (uint32_t) cls ? 1.0 : 0.0);
@@ -829,7 +861,12 @@ mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y)
 			v->z[j] = (x[j] - v->mean[j]) * v->inv_scale[j];
 		scores(v);
 	}
-	sc[SC_LOSS] += dloss(v, cls, y);
+	{
+		/* dloss may fold pending log factors into SC_LOSS: add its result after it returns */
+		double		l = dloss(v, cls, y);
+
+		sc[SC_LOSS] += l;
+	}
 	sc[SC_ROWS] += 1;
 
 	if (v->plain)
@@ -890,6 +927,168 @@ mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y)
 	}
 	if (++sc[SC_BATCH_FILL] >= v->batch)
 		apply_batch(v, sc[SC_BATCH_FILL]);
+}
+
+int
+mm_sgd_std_ok(const mm_sgd_view *v)
+{
+	return v->plain && v->K == 1 && v->sc[SC_L1] == 0;
+}
+
+void
+mm_sgd_standardise(const mm_sgd_view *v, double *x)
+{
+	for (uint32_t j = 0; j < v->d; j++)
+		x[j] = (x[j] - v->mean[j]) * v->inv_scale[j];
+}
+
+/*
+ * The loop of mm_sgd_steps_std: mm_sgd_step's plain path for one output without L1, operation
+ * for operation, with the scalars it carries from row to row in locals. mm_sgd_step keeps them
+ * in the state, so each row's score waited for stores and reloads of the previous row's
+ * (intercept, derivative, scale); here only the weights go through memory.
+ */
+void
+mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
+				 const uint32_t *idx, uint32_t n, uint32_t avail)
+{
+	double	   *sc = v->sc;
+	uint32_t	d = v->d;
+	double	   *w = v->W + 1;
+	int			classes = v->ncls != 0;
+	double		ws = sc[SC_WSCALE],
+				t = sc[SC_T],
+				steps = sc[SC_STEPS],
+				rows = sc[SC_ROWS],
+				loss = sc[SC_LOSS],
+				prod = sc[SC_LOSS_PROD],
+				b = v->W[0];
+	/* what eta_at reads, and the class weights, as locals: the stores to w cannot touch them */
+	const int	algorithm = v->algorithm,
+				schedule = v->schedule,
+				fit_intercept = v->fit_intercept;
+	const double l2 = sc[SC_L2],
+				l1l2 = sc[SC_L1] + sc[SC_L2],
+				opt_init = sc[SC_OPT_INIT],
+				eta0 = sc[SC_ETA0],
+				power_t = sc[SC_POWER_T],
+				eta_fixed = sc[SC_ETA],
+				cw0 = classes ? v->cw[0] : 1.0,
+				cw1 = classes && v->ncls > 1 ? v->cw[1] : 1.0;
+
+	for (uint32_t i = 0; i < n; i++)
+	{
+		uint32_t	row = idx[i];
+		const double *z = Z + (size_t) row * d;
+		int32_t		c = classes ? cls[row] : 0;
+		double		p,
+					pk,
+					eta,
+					g;
+
+		if (i + 32 < avail)
+		{
+			/* shuffled rows are random accesses: fetch one 32 rows ahead, with the label its step reads */
+			uint32_t	ra = idx[i + 32];
+			uintptr_t	first = (uintptr_t) (Z + (size_t) ra * d) & ~(uintptr_t) 63,
+						last = (uintptr_t) (Z + (size_t) ra * d + d - 1);
+
+			for (uintptr_t line = first; line <= last; line += 64)
+				__builtin_prefetch((const void *) line, 0, 0);
+			if (classes)
+				__builtin_prefetch(&cls[ra], 0, 0);
+			else
+				__builtin_prefetch(&y[ra], 0, 0);
+		}
+		p = ws * dot_std(d, z, w) + b;
+		switch (algorithm)
+		{
+			case MM_ALG_LINREG:
+				{
+					double		yv = y[row];
+					double		l = 0.5 * (yv - p) * (yv - p);
+
+					pk = p - yv;
+					loss += l;
+					break;
+				}
+			case MM_ALG_LOGREG:
+				{
+					double		yy = c == 1 ? 1.0 : -1.0;
+					double		zz = -yy * p;
+					double		e = exp(-fabs(zz));
+					double		sig = zz > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+					double		l;
+
+					defer_log(&loss, &prod, 1.0 + e);
+					pk = -yy * sig;
+					l = zz > 0 ? zz : 0.0;
+					loss += l;
+					break;
+				}
+			default:			/* MM_ALG_SVM */
+				{
+					double		yy = c == 1 ? 1.0 : -1.0;
+					double		l = 1.0 - yy * p > 0 ? 1.0 - yy * p : 0.0;
+
+					pk = yy * p <= 1.0 ? -yy : 0.0;
+					loss += l;
+					break;
+				}
+		}
+		rows += 1;
+		/* eta_at, term for term */
+		switch (schedule)
+		{
+			case MM_LR_OPTIMAL:
+				eta = 1.0 / (l1l2 * (opt_init + t));
+				break;
+			case MM_LR_INVSCALING:
+				eta = eta0 / pow(t + 1.0, power_t);
+				break;
+			case MM_LR_CONSTANT:
+			case MM_LR_ADAPTIVE:
+				eta = eta_fixed;
+				break;
+			default:
+				eta = eta0;
+				break;
+		}
+		if (l2 > 0)
+		{
+			double		f = 1.0 - eta * l2;
+
+			ws *= f > 0 ? f : 0.0;
+			if (ws < 1e-9)
+			{
+				if (ws == 0)
+					memset(w, 0, 8 * (size_t) d);
+				else
+					for (uint32_t j = 0; j < d; j++)
+						w[j] *= ws;
+				ws = 1.0;
+			}
+		}
+		/* one output: two classes at most */
+		g = pk * (classes ? (c == 0 ? cw0 : cw1) : 1.0);
+		if (g != 0)
+		{
+			double		upd = -eta * g;
+
+			axpy(d, upd * (1.0 / ws), z, w);
+			if (fit_intercept)
+				b += upd;
+		}
+		t += 1;
+		steps += 1;
+	}
+	sc[SC_WSCALE] = ws;
+	sc[SC_T] = t;
+	sc[SC_STEPS] = steps;
+	sc[SC_ROWS] = rows;
+	sc[SC_LOSS] = loss;
+	sc[SC_LOSS_PROD] = prod;
+	v->W[0] = b;
 }
 
 mm_status

@@ -127,6 +127,23 @@ void		mm_sgd_map(uint8_t *st, mm_sgd_view *v);
 int32_t		mm_sgd_class_of(const mm_sgd_view *v, double y);
 /* One training row: x has d raw values; cls is the class index (classifiers) and y the target (regression). */
 void		mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y);
+
+/*
+ * For rows held in memory across passes: whether mm_sgd_steps_std can run this pass (plain SGD
+ * of one output without L1), and the standardisation it expects the rows to have had, once:
+ * z[j] = (x[j] - mean[j]) * inv_scale[j] (the view's arrays), exactly as a step computes it.
+ */
+int			mm_sgd_std_ok(const mm_sgd_view *v);
+void		mm_sgd_standardise(const mm_sgd_view *v, double *x);
+/*
+ * Steps through rows idx[0..n) of a matrix of standardised rows (row r at Z + r * d; class
+ * cls[r] for classifiers, target y[r] for regression, the other array is not read) with the
+ * per-row scalars in registers: the same state, bit for bit, as mm_sgd_step over the raw rows.
+ * When avail > n, idx[n..avail) are the rows that follow and rows are fetched ahead (for
+ * shuffled orders); avail = 0 fetches nothing.
+ */
+void		mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
+							 const uint32_t *idx, uint32_t n, uint32_t avail);
 /* Folds src (validated, any alignment) into dst: rows-weighted average of models. */
 mm_status	mm_sgd_combine(mm_sgd_view *dst, const uint8_t *src, size_t srcsize, mm_err *err);
 /* Produces the model after this pass (state left unchanged). */

@@ -881,6 +881,8 @@ typedef struct train_ctx
 	Datum		classes_param;	/* text[] of class names, for the label mapping in SQL */
 	char	   *base;			/* SELECT x, y FROM ... */
 	char	   *train_where;	/* filter that keeps training rows of base */
+	double	   *std_mean;		/* memory mode: the packed training rows are standardised with */
+	double	   *std_inv;		/* these (see rows_standardise), NULL: raw */
 	const char *hcol;			/* the array a row's hash is taken over: q.x, or q.h (see build_sql) */
 	char	   *test_where;
 	rowset		rows;
@@ -1701,7 +1703,37 @@ copy_bytea_to(MemoryContext cxt, bytea *b)
 	return mm_pg_copy_state(b, cxt);
 }
 
-/* One epoch over the packed rows, through exactly the code sgd_epoch runs. */
+/*
+ * Standardises the packed training rows in place, once a run, as every step would (for
+ * mm_sgd_steps_std); later epochs check they standardise with the same numbers. Only training
+ * rows change: validation and test rows are read raw by the evaluations.
+ */
+static void
+rows_standardise(train_ctx *c, const mm_sgd_view *v)
+{
+	if (c->std_mean == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+		c->std_mean = palloc(sizeof(double) * c->d);
+		c->std_inv = palloc(sizeof(double) * c->d);
+		memcpy(c->std_mean, v->mean, sizeof(double) * c->d);
+		memcpy(c->std_inv, v->inv_scale, sizeof(double) * c->d);
+		MemoryContextSwitchTo(old);
+		for (size_t i = 0; i < c->rows.n; i++)
+		{
+			if ((i & 65535) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (c->rows.role[i] == ROLE_TRAIN)
+				mm_sgd_standardise(v, c->rows.X + i * c->d);
+		}
+	}
+	else if (memcmp(c->std_mean, v->mean, sizeof(double) * c->d) != 0 ||
+			 memcmp(c->std_inv, v->inv_scale, sizeof(double) * c->d) != 0)
+		elog(ERROR, "train: the standardisation changed between epochs");
+}
+
+/* One epoch over the packed rows, through exactly the arithmetic sgd_epoch runs. */
 static bytea *
 epoch_memory(train_ctx *c, bytea *model, int epoch)
 {
@@ -1744,35 +1776,49 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 		MemoryContextSwitchTo(old);
 	}
 	c->shuffled = c->o.shuffle != SHUFFLE_NONE;
-	for (uint32 i = 0; i < count; i++)
+	if (mm_sgd_std_ok(&v))
 	{
-		uint32		r = ord[i];
-
-		if ((i & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (i + 16 < count && c->shuffled)
+		/* plain SGD of one output: standardised rows, scalars in registers (bit-identical) */
+		rows_standardise(c, &v);
+		for (uint32 i = 0; i < count; i += 4096)
 		{
-			/*
-			 * Shuffled rows are random accesses: fetch a row and the one label a step reads
-			 * ahead, as non-temporal (each is used once an epoch).
-			 */
-			uint32		ra = ord[i + 16];
-			uintptr_t	first = (uintptr_t) (c->rows.X + (size_t) ra * c->d) & ~(uintptr_t) 63,
-						last = (uintptr_t) (c->rows.X + (size_t) ra * c->d + c->d - 1);
-
-			/* the cache lines the row spans, no more */
-			for (uintptr_t line = first; line <= last; line += 64)
-				__builtin_prefetch((const void *) line, 0, 0);
-			if (c->ncls)
-				__builtin_prefetch(&c->rows.cls[ra], 0, 0);
-			else
-				__builtin_prefetch(&c->rows.y[ra], 0, 0);
+			CHECK_FOR_INTERRUPTS();
+			mm_sgd_steps_std(&v, c->rows.X, c->rows.y, c->rows.cls, ord + i, Min(4096, count - i),
+							 c->shuffled ? count - i : 0);
 		}
-		/* a classifier's step reads the class, a regression's the target: the other is not loaded */
-		if (c->ncls)
-			mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], 0.0);
-		else
-			mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, 0, c->rows.y[r]);
+	}
+	else
+	{
+		for (uint32 i = 0; i < count; i++)
+		{
+			uint32		r = ord[i];
+
+			if ((i & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (i + 16 < count && c->shuffled)
+			{
+				/*
+				 * Shuffled rows are random accesses: fetch a row and the one label a step
+				 * reads ahead, as non-temporal (each is used once an epoch).
+				 */
+				uint32		ra = ord[i + 16];
+				uintptr_t	first = (uintptr_t) (c->rows.X + (size_t) ra * c->d) & ~(uintptr_t) 63,
+							last = (uintptr_t) (c->rows.X + (size_t) ra * c->d + c->d - 1);
+
+				/* the cache lines the row spans, no more */
+				for (uintptr_t line = first; line <= last; line += 64)
+					__builtin_prefetch((const void *) line, 0, 0);
+				if (c->ncls)
+					__builtin_prefetch(&c->rows.cls[ra], 0, 0);
+				else
+					__builtin_prefetch(&c->rows.y[ra], 0, 0);
+			}
+			/* a classifier's step reads the class, a regression's the target: the other is not loaded */
+			if (c->ncls)
+				mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], 0.0);
+			else
+				mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, 0, c->rows.y[r]);
+		}
 	}
 	if (mm_sgd_finish(st, size, &a, &out, &err) != MM_OK)
 		mm_pg_raise(&err);
