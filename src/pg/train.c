@@ -570,31 +570,45 @@ row_map_release(void *arg)
 	m->base = NULL;
 }
 
+/*
+ * Maps len bytes advised for huge pages, unmapped when the current memory context goes (or by
+ * row_map_release); NULL where that is not possible.
+ */
+static row_map *
+row_map_new(size_t len)
+{
+#if defined(MAP_ANONYMOUS) && defined(MAP_NORESERVE)
+	void	   *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	row_map    *m;
+
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void) madvise(p, len, MADV_HUGEPAGE);	/* only advice: EINVAL where THP is off */
+#endif
+	m = palloc0(sizeof(row_map));
+	m->base = p;
+	m->len = len;
+	m->cb.func = row_map_release;
+	m->cb.arg = m;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &m->cb);
+	return m;
+#else
+	return NULL;
+#endif
+}
+
 /* Maps r->reserve bytes for r->X; false (and nothing mapped) where that is not possible. */
 static bool
 row_map_create(rowset *r)
 {
-#if defined(MAP_ANONYMOUS) && defined(MAP_NORESERVE)
-	void	   *p = mmap(NULL, r->reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	row_map    *m;
+	row_map    *m = row_map_new(r->reserve);
 
-	if (p == MAP_FAILED)
+	if (m == NULL)
 		return false;
-#ifdef MADV_HUGEPAGE
-	(void) madvise(p, r->reserve, MADV_HUGEPAGE);	/* only advice: EINVAL where THP is off */
-#endif
-	m = palloc0(sizeof(row_map));
-	m->base = p;
-	m->len = r->reserve;
-	m->cb.func = row_map_release;
-	m->cb.arg = m;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &m->cb);
 	r->map = m;
-	r->X = (double *) p;
+	r->X = (double *) m->base;
 	return true;
-#else
-	return false;
-#endif
 }
 
 static void
@@ -744,6 +758,7 @@ mm_row_unit(PG_FUNCTION_ARGS)
 typedef struct order_buf
 {
 	size_t		n;				/* capacity in rows, 0: not allocated */
+	struct row_map *map;		/* the arrays' mapping (huge pages: a sort pass scatters), or NULL */
 	uint32	   *ord;
 	uint64	   *tmp1;
 	uint64	   *tmp2;
@@ -760,16 +775,30 @@ epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count, orde
 
 	if (b->n < r->n + 1)
 	{
-		if (b->n)
+		size_t		n = r->n + 1;
+
+		if (b->map)
+			row_map_release(b->map);
+		else if (b->n)
 		{
 			pfree(b->ord);
 			pfree(b->tmp1);
 			pfree(b->tmp2);
 		}
-		b->ord = palloc_extended(sizeof(uint32) * (r->n + 1), MCXT_ALLOC_HUGE);
-		b->tmp1 = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
-		b->tmp2 = palloc_extended(sizeof(uint64) * (r->n + 1), MCXT_ALLOC_HUGE);
-		b->n = r->n + 1;
+		b->map = row_map_new(sizeof(uint64) * 2 * n + sizeof(uint32) * n);
+		if (b->map)
+		{
+			b->tmp1 = (uint64 *) b->map->base;
+			b->tmp2 = b->tmp1 + n;
+			b->ord = (uint32 *) (b->tmp2 + n);
+		}
+		else
+		{
+			b->ord = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
+			b->tmp1 = palloc_extended(sizeof(uint64) * n, MCXT_ALLOC_HUGE);
+			b->tmp2 = palloc_extended(sizeof(uint64) * n, MCXT_ALLOC_HUGE);
+		}
+		b->n = n;
 	}
 	if (o->shuffle == SHUFFLE_NONE)
 	{
