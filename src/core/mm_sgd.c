@@ -300,7 +300,7 @@ compute_layout(uint32_t d, uint32_t K, uint32_t ncls, uint32_t start_len, layout
 	L->off_cv = o;
 	o += 8 * (size_t) ncls;
 	L->off_z = o;
-	o += 8 * (size_t) d;
+	o += 16 * (size_t) d;
 	L->off_pk = o;
 	o += 8 * (size_t) K;
 	L->off_start = o;
@@ -436,8 +436,26 @@ mm_sgd_validate(const uint8_t *st, size_t size, mm_err *err)
 		double		v;
 
 		memcpy(&v, st + L.off_sc + 8 * i, 8);
-		if (!mm_isfinite(v) || (i == SC_LOSS_PROD && !(v >= 1.0 && v <= LOSS_PROD_MAX)))
+		if (!mm_isfinite(v) || (i == SC_LOSS_PROD && !(v >= 1.0 && v <= LOSS_PROD_MAX)) ||
+			(i == SC_ZSEL && v != 0 && v != 1))
 			return mm_fail(err, MM_ECORRUPT, "sgd_epoch state has an invalid scalar");
+	}
+	{
+		double		pend,
+					l1;
+
+		memcpy(&pend, st + L.off_sc + 8 * SC_PEND_C, 8);
+		memcpy(&l1, st + L.off_sc + 8 * SC_L1, 8);
+		if (pend != 0 && !(f[2] == 1 && f[10] == 1 && f[8] != MM_LR_ADAGRAD && f[8] != MM_LR_ADAM && l1 == 0))
+			return mm_fail(err, MM_ECORRUPT, "sgd_epoch state has a pending update it cannot have");
+	}
+	for (size_t i = 0; i < 2 * (size_t) f[1]; i++)
+	{
+		double		v;
+
+		memcpy(&v, st + L.off_z + 8 * i, 8);
+		if (!mm_isfinite(v))
+			return mm_fail(err, MM_ECORRUPT, "sgd_epoch state has a non-finite row");
 	}
 	return MM_OK;
 }
@@ -459,6 +477,7 @@ mm_sgd_map(uint8_t *st, mm_sgd_view *v)
 	v->batch = f[10];
 	v->plain = v->batch == 1 && v->schedule != MM_LR_ADAGRAD && v->schedule != MM_LR_ADAM;
 	v->sc = (double *) (void *) (st + L.off_sc);
+	v->fast = v->plain && v->K == 1 && v->sc[SC_L1] == 0;
 	v->W = (double *) (void *) (st + L.off_W);
 	v->gb = (double *) (void *) (st + L.off_gb);
 	v->q = (double *) (void *) (st + L.off_q);
@@ -605,30 +624,151 @@ standardise_dot(uint32_t d, const double *restrict x, const double *restrict mea
 	return (t[0] + t[1]) + tail;
 }
 
-/* w . z with standardise_dot's partial sums, for rows standardised beforehand (bit-identical). */
+/*
+ * standardise_dot for pending updates: also returns zp . z (zp: the pending row) in *b, the term
+ * that corrects w . z for the update not yet applied to w.
+ */
 static inline __attribute__((always_inline)) double
-dot_std(uint32_t d, const double *restrict z, const double *restrict w)
+standardise_dot2(uint32_t d, const double *restrict x, const double *restrict mean,
+				 const double *restrict inv_scale, const double *restrict w, const double *restrict zp,
+				 double *restrict z, double *b)
 {
 	mm_v2d		a0 = {0, 0},
 				a1 = {0, 0},
 				a2 = {0, 0},
 				a3 = {0, 0},
+				b0 = {0, 0},
+				b1 = {0, 0},
 				t;
-	double		tail = 0;
+	double		tail = 0,
+				btail = 0;
 	uint32_t	j = 0;
 
 	for (; j + 8 <= d; j += 8)
 	{
-		a0 += *(const mm_v2d *) (w + j) * *(const mm_v2d *) (z + j);
-		a1 += *(const mm_v2d *) (w + j + 2) * *(const mm_v2d *) (z + j + 2);
-		a2 += *(const mm_v2d *) (w + j + 4) * *(const mm_v2d *) (z + j + 4);
-		a3 += *(const mm_v2d *) (w + j + 6) * *(const mm_v2d *) (z + j + 6);
+		mm_v2d		z0 = (*(const mm_v2d *) (x + j) - *(const mm_v2d *) (mean + j)) * *(const mm_v2d *) (inv_scale + j);
+		mm_v2d		z1 = (*(const mm_v2d *) (x + j + 2) - *(const mm_v2d *) (mean + j + 2)) * *(const mm_v2d *) (inv_scale + j + 2);
+		mm_v2d		z2 = (*(const mm_v2d *) (x + j + 4) - *(const mm_v2d *) (mean + j + 4)) * *(const mm_v2d *) (inv_scale + j + 4);
+		mm_v2d		z3 = (*(const mm_v2d *) (x + j + 6) - *(const mm_v2d *) (mean + j + 6)) * *(const mm_v2d *) (inv_scale + j + 6);
+
+		*(mm_v2d *) (z + j) = z0;
+		*(mm_v2d *) (z + j + 2) = z1;
+		*(mm_v2d *) (z + j + 4) = z2;
+		*(mm_v2d *) (z + j + 6) = z3;
+		a0 += *(const mm_v2d *) (w + j) * z0;
+		a1 += *(const mm_v2d *) (w + j + 2) * z1;
+		a2 += *(const mm_v2d *) (w + j + 4) * z2;
+		a3 += *(const mm_v2d *) (w + j + 6) * z3;
+		b0 += *(const mm_v2d *) (zp + j) * z0 + *(const mm_v2d *) (zp + j + 4) * z2;
+		b1 += *(const mm_v2d *) (zp + j + 2) * z1 + *(const mm_v2d *) (zp + j + 6) * z3;
 	}
 	for (; j < d; j++)
+	{
+		z[j] = (x[j] - mean[j]) * inv_scale[j];
 		tail += w[j] * z[j];
+		btail += zp[j] * z[j];
+	}
+	t = b0 + b1;
+	*b = (t[0] + t[1]) + btail;
 	t = (a0 + a1) + (a2 + a3);
 	return (t[0] + t[1]) + tail;
 }
+
+/* standardise_dot2's sums for a row standardised beforehand: the same partial sums, bit for bit. */
+static inline __attribute__((always_inline)) double
+dot2_std(uint32_t d, const double *restrict z, const double *restrict w, const double *restrict zp, double *b)
+{
+	mm_v2d		a0 = {0, 0},
+				a1 = {0, 0},
+				a2 = {0, 0},
+				a3 = {0, 0},
+				b0 = {0, 0},
+				b1 = {0, 0},
+				t;
+	double		tail = 0,
+				btail = 0;
+	uint32_t	j = 0;
+
+	for (; j + 8 <= d; j += 8)
+	{
+		mm_v2d		z0 = *(const mm_v2d *) (z + j),
+					z1 = *(const mm_v2d *) (z + j + 2),
+					z2 = *(const mm_v2d *) (z + j + 4),
+					z3 = *(const mm_v2d *) (z + j + 6);
+
+		a0 += *(const mm_v2d *) (w + j) * z0;
+		a1 += *(const mm_v2d *) (w + j + 2) * z1;
+		a2 += *(const mm_v2d *) (w + j + 4) * z2;
+		a3 += *(const mm_v2d *) (w + j + 6) * z3;
+		b0 += *(const mm_v2d *) (zp + j) * z0 + *(const mm_v2d *) (zp + j + 4) * z2;
+		b1 += *(const mm_v2d *) (zp + j + 2) * z1 + *(const mm_v2d *) (zp + j + 6) * z3;
+	}
+	for (; j < d; j++)
+	{
+		tail += w[j] * z[j];
+		btail += zp[j] * z[j];
+	}
+	t = b0 + b1;
+	*b = (t[0] + t[1]) + btail;
+	t = (a0 + a1) + (a2 + a3);
+	return (t[0] + t[1]) + tail;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MM_SGD_WIDE 1
+typedef double mm_v4d __attribute__((vector_size(32), aligned(8)));
+
+/*
+ * dot2_std and axpy four lanes at a time (AVX2). The lanes are the two-lane version's pairs side
+ * by side and the halves are added in its order, and there is no fused multiply-add: the results
+ * are the same bits.
+ */
+static inline __attribute__((always_inline)) double
+dot2_std_wide(uint32_t d, const double *restrict z, const double *restrict w, const double *restrict zp, double *b)
+{
+	mm_v4d		a01 = {0, 0, 0, 0},
+				a23 = {0, 0, 0, 0},
+				b01 = {0, 0, 0, 0};
+	mm_v2d		t,
+				u;
+	double		tail = 0,
+				btail = 0;
+	uint32_t	j = 0;
+
+	for (; j + 8 <= d; j += 8)
+	{
+		mm_v4d		z01 = *(const mm_v4d *) (z + j),
+					z23 = *(const mm_v4d *) (z + j + 4);
+
+		a01 += *(const mm_v4d *) (w + j) * z01;
+		a23 += *(const mm_v4d *) (w + j + 4) * z23;
+		b01 += *(const mm_v4d *) (zp + j) * z01 + *(const mm_v4d *) (zp + j + 4) * z23;
+	}
+	for (; j < d; j++)
+	{
+		tail += w[j] * z[j];
+		btail += zp[j] * z[j];
+	}
+	t = (mm_v2d) {b01[0], b01[1]} + (mm_v2d) {b01[2], b01[3]};
+	*b = (t[0] + t[1]) + btail;
+	t = (mm_v2d) {a01[0], a01[1]} + (mm_v2d) {a01[2], a01[3]};
+	u = (mm_v2d) {a23[0], a23[1]} + (mm_v2d) {a23[2], a23[3]};
+	t = t + u;
+	return (t[0] + t[1]) + tail;
+}
+
+static inline __attribute__((always_inline)) void
+axpy_wide(uint32_t d, double c, const double *restrict z, double *restrict w)
+{
+	mm_v4d		cc = {c, c, c, c};
+	uint32_t	j = 0;
+
+	for (; j + 4 <= d; j += 4)
+		*(mm_v4d *) (w + j) += cc * *(const mm_v4d *) (z + j);
+	for (; j < d; j++)
+		w[j] += c * z[j];
+}
+#endif
 
 /* w += c z over d elements. */
 static inline void
@@ -846,6 +986,21 @@ apply_batch(mm_sgd_view *v, double m)
 	sc[SC_BATCH_FILL] = 0;
 }
 
+/* Applies a state's pending update to W (the pending row is the half of z the next row does not use). */
+static void
+flush_pending(mm_sgd_view *v)
+{
+	double		c = v->sc[SC_PEND_C];
+
+	if (c != 0)
+	{
+		axpy(v->d, c, v->z + (v->sc[SC_ZSEL] != 0 ? 0 : v->d), v->W + 1);
+		v->sc[SC_PEND_C] = 0;
+	}
+}
+
+static void pend_step_row(mm_sgd_view *v, const double *x, int32_t cls, double y);
+
 void
 mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y)
 {
@@ -853,6 +1008,11 @@ mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y)
 	uint32_t	d = v->d;
 	double		cw = v->ncls ? v->cw[cls] : 1.0;
 
+	if (v->fast)
+	{
+		pend_step_row(v, x, cls, y);
+		return;
+	}
 	if (v->K == 1)
 		v->pk[0] = sc[SC_WSCALE] * standardise_dot(d, x, v->mean, v->inv_scale, v->W + 1, v->z) + v->W[0];
 	else
@@ -932,7 +1092,7 @@ mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y)
 int
 mm_sgd_std_ok(const mm_sgd_view *v)
 {
-	return v->plain && v->K == 1 && v->sc[SC_L1] == 0;
+	return v->fast;
 }
 
 void
@@ -943,48 +1103,225 @@ mm_sgd_standardise(const mm_sgd_view *v, double *x)
 }
 
 /*
- * The loop of mm_sgd_steps_std: mm_sgd_step's plain path for one output without L1, operation
- * for operation, with the scalars it carries from row to row in locals. mm_sgd_step keeps them
- * in the state, so each row's score waited for stores and reloads of the previous row's
- * (intercept, derivative, scale); here only the weights go through memory.
+ * Pending updates (plain SGD of one output without L1; see mm_sgd.h). A step takes its score as
+ * wscale (w . z + c (zp . z)) + b, where c zp is the previous row's update not yet in w, then
+ * applies that update, then computes its own: the dot products no longer wait for the previous
+ * row's update, and the chain from one row's score to the next is a few scalar operations. The
+ * same arithmetic runs row by row from the state (mm_sgd_step) and over rows standardised in
+ * memory with the scalars in registers (mm_sgd_steps_std).
  */
-void
-mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
-				 const uint32_t *idx, uint32_t n, uint32_t avail)
+typedef struct pend_consts
+{
+	int			algorithm;
+	int			schedule;
+	int			fit_intercept;
+	int			classes;
+	double		l2;
+	double		l1l2;
+	double		opt_init;
+	double		eta0;
+	double		power_t;
+	double		eta_fixed;
+	double		cw0;
+	double		cw1;
+} pend_consts;
+
+typedef struct pend_regs
+{
+	double		ws;				/* SC_WSCALE */
+	double		t;				/* SC_T */
+	double		steps;			/* SC_STEPS */
+	double		rows;			/* SC_ROWS */
+	double		loss;			/* SC_LOSS */
+	double		prod;			/* SC_LOSS_PROD */
+	double		pend;			/* SC_PEND_C */
+	double		b;				/* the intercept, W[0] */
+} pend_regs;
+
+static inline __attribute__((always_inline)) void
+pend_load(const mm_sgd_view *v, pend_consts *k, pend_regs *r)
+{
+	const double *sc = v->sc;
+
+	k->algorithm = v->algorithm;
+	k->schedule = v->schedule;
+	k->fit_intercept = v->fit_intercept;
+	k->classes = v->ncls != 0;
+	k->l2 = sc[SC_L2];
+	k->l1l2 = sc[SC_L1] + sc[SC_L2];
+	k->opt_init = sc[SC_OPT_INIT];
+	k->eta0 = sc[SC_ETA0];
+	k->power_t = sc[SC_POWER_T];
+	k->eta_fixed = sc[SC_ETA];
+	k->cw0 = v->ncls > 0 ? v->cw[0] : 1.0;
+	k->cw1 = v->ncls > 1 ? v->cw[1] : 1.0;
+	r->ws = sc[SC_WSCALE];
+	r->t = sc[SC_T];
+	r->steps = sc[SC_STEPS];
+	r->rows = sc[SC_ROWS];
+	r->loss = sc[SC_LOSS];
+	r->prod = sc[SC_LOSS_PROD];
+	r->pend = sc[SC_PEND_C];
+	r->b = v->W[0];
+}
+
+static inline __attribute__((always_inline)) void
+pend_store(mm_sgd_view *v, const pend_regs *r)
 {
 	double	   *sc = v->sc;
+
+	sc[SC_WSCALE] = r->ws;
+	sc[SC_T] = r->t;
+	sc[SC_STEPS] = r->steps;
+	sc[SC_ROWS] = r->rows;
+	sc[SC_LOSS] = r->loss;
+	sc[SC_LOSS_PROD] = r->prod;
+	sc[SC_PEND_C] = r->pend;
+	v->W[0] = r->b;
+}
+
+/*
+ * A step after its score p (the pending update already applied to w): the loss, the
+ * derivative, the learning rate, L2 shrinkage and the intercept. Returns this row's update
+ * coefficient, to be applied to w with this row by the next step (0: none).
+ */
+static inline __attribute__((always_inline)) double
+pend_finish_step(const pend_consts *k, pend_regs *r, double *w, uint32_t d, double p, int32_t c, double y)
+{
+	double		pk,
+				eta,
+				g,
+				pend = 0;
+
+	switch (k->algorithm)
+	{
+		case MM_ALG_LINREG:
+			{
+				double		l = 0.5 * (y - p) * (y - p);
+
+				pk = p - y;
+				r->loss += l;
+				break;
+			}
+		case MM_ALG_LOGREG:
+			{
+				/* loss softplus(zz) and its derivative sigmoid(zz), zz = -y p, from one exp */
+				double		yy = c == 1 ? 1.0 : -1.0;
+				double		zz = -yy * p;
+				double		e = exp(-fabs(zz));
+				double		sig = zz > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+				double		l;
+
+				defer_log(&r->loss, &r->prod, 1.0 + e);
+				pk = -yy * sig;
+				l = zz > 0 ? zz : 0.0;
+				r->loss += l;
+				break;
+			}
+		default:				/* MM_ALG_SVM */
+			{
+				double		yy = c == 1 ? 1.0 : -1.0;
+				double		l = 1.0 - yy * p > 0 ? 1.0 - yy * p : 0.0;
+
+				pk = yy * p <= 1.0 ? -yy : 0.0;
+				r->loss += l;
+				break;
+			}
+	}
+	r->rows += 1;
+	switch (k->schedule)		/* eta_at, term for term */
+	{
+		case MM_LR_OPTIMAL:
+			eta = 1.0 / (k->l1l2 * (k->opt_init + r->t));
+			break;
+		case MM_LR_INVSCALING:
+			eta = k->eta0 / pow(r->t + 1.0, k->power_t);
+			break;
+		default:				/* constant, adaptive */
+			eta = k->eta_fixed;
+			break;
+	}
+	if (k->l2 > 0)
+	{
+		double		f = 1.0 - eta * k->l2;
+
+		r->ws *= f > 0 ? f : 0.0;
+		if (r->ws < 1e-9)
+		{
+			/* fold the scale into w (no update is pending at this point) */
+			if (r->ws == 0)
+				memset(w, 0, 8 * (size_t) d);
+			else
+				for (uint32_t j = 0; j < d; j++)
+					w[j] *= r->ws;
+			r->ws = 1.0;
+		}
+	}
+	/* one output: two classes at most */
+	g = pk * (k->classes ? (c == 0 ? k->cw0 : k->cw1) : 1.0);
+	if (g != 0)
+	{
+		double		upd = -eta * g;
+
+		pend = upd * (1.0 / r->ws);
+		if (k->fit_intercept)
+			r->b += upd;
+	}
+	r->t += 1;
+	r->steps += 1;
+	return pend;
+}
+
+/* mm_sgd_step for a pass with pending updates: the row goes to the half of z that is not pending. */
+static void
+pend_step_row(mm_sgd_view *v, const double *x, int32_t cls, double y)
+{
+	pend_consts k;
+	pend_regs	r;
 	uint32_t	d = v->d;
 	double	   *w = v->W + 1;
-	int			classes = v->ncls != 0;
-	double		ws = sc[SC_WSCALE],
-				t = sc[SC_T],
-				steps = sc[SC_STEPS],
-				rows = sc[SC_ROWS],
-				loss = sc[SC_LOSS],
-				prod = sc[SC_LOSS_PROD],
-				b = v->W[0];
-	/* what eta_at reads, and the class weights, as locals: the stores to w cannot touch them */
-	const int	algorithm = v->algorithm,
-				schedule = v->schedule,
-				fit_intercept = v->fit_intercept;
-	const double l2 = sc[SC_L2],
-				l1l2 = sc[SC_L1] + sc[SC_L2],
-				opt_init = sc[SC_OPT_INIT],
-				eta0 = sc[SC_ETA0],
-				power_t = sc[SC_POWER_T],
-				eta_fixed = sc[SC_ETA],
-				cw0 = classes ? v->cw[0] : 1.0,
-				cw1 = classes && v->ncls > 1 ? v->cw[1] : 1.0;
+	int			sel = v->sc[SC_ZSEL] != 0;
+	double	   *z = v->z + (sel ? d : 0);
+	const double *zp = v->z + (sel ? 0 : d);
+	double		a,
+				b,
+				p;
 
+	pend_load(v, &k, &r);
+	a = standardise_dot2(d, x, v->mean, v->inv_scale, w, zp, z, &b);
+	p = r.ws * (a + r.pend * b) + r.b;
+	if (r.pend != 0)
+		axpy(d, r.pend, zp, w);
+	r.pend = pend_finish_step(&k, &r, w, d, p, cls, y);
+	if (r.pend != 0)
+		v->sc[SC_ZSEL] = !sel;
+	pend_store(v, &r);
+}
+
+/*
+ * The loop of mm_sgd_steps_std. The pending row is a row of Z (it stays where it is), or the
+ * state's at the start; at the end the state gets a copy of it, so it stands on its own.
+ */
+static inline __attribute__((always_inline)) void
+pend_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
+			   const uint32_t *idx, uint32_t n, uint32_t avail, int wide)
+{
+	pend_consts k;
+	pend_regs	r;
+	uint32_t	d = v->d;
+	double	   *w = v->W + 1;
+	int			sel = v->sc[SC_ZSEL] != 0;
+	double	   *zstate = v->z + (sel ? 0 : d);
+	const double *zp = zstate;
+
+	pend_load(v, &k, &r);
 	for (uint32_t i = 0; i < n; i++)
 	{
 		uint32_t	row = idx[i];
 		const double *z = Z + (size_t) row * d;
-		int32_t		c = classes ? cls[row] : 0;
-		double		p,
-					pk,
-					eta,
-					g;
+		double		a,
+					b,
+					p;
 
 		if (i + 32 < avail)
 		{
@@ -995,100 +1332,69 @@ mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t
 
 			for (uintptr_t line = first; line <= last; line += 64)
 				__builtin_prefetch((const void *) line, 0, 0);
-			if (classes)
+			if (k.classes)
 				__builtin_prefetch(&cls[ra], 0, 0);
 			else
 				__builtin_prefetch(&y[ra], 0, 0);
 		}
-		p = ws * dot_std(d, z, w) + b;
-		switch (algorithm)
+#ifdef MM_SGD_WIDE
+		if (wide)
+			a = dot2_std_wide(d, z, w, zp, &b);
+		else
+#endif
+			a = dot2_std(d, z, w, zp, &b);
+		p = r.ws * (a + r.pend * b) + r.b;
+		if (r.pend != 0)
 		{
-			case MM_ALG_LINREG:
-				{
-					double		yv = y[row];
-					double		l = 0.5 * (yv - p) * (yv - p);
-
-					pk = p - yv;
-					loss += l;
-					break;
-				}
-			case MM_ALG_LOGREG:
-				{
-					double		yy = c == 1 ? 1.0 : -1.0;
-					double		zz = -yy * p;
-					double		e = exp(-fabs(zz));
-					double		sig = zz > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-					double		l;
-
-					defer_log(&loss, &prod, 1.0 + e);
-					pk = -yy * sig;
-					l = zz > 0 ? zz : 0.0;
-					loss += l;
-					break;
-				}
-			default:			/* MM_ALG_SVM */
-				{
-					double		yy = c == 1 ? 1.0 : -1.0;
-					double		l = 1.0 - yy * p > 0 ? 1.0 - yy * p : 0.0;
-
-					pk = yy * p <= 1.0 ? -yy : 0.0;
-					loss += l;
-					break;
-				}
+#ifdef MM_SGD_WIDE
+			if (wide)
+				axpy_wide(d, r.pend, zp, w);
+			else
+#endif
+				axpy(d, r.pend, zp, w);
 		}
-		rows += 1;
-		/* eta_at, term for term */
-		switch (schedule)
-		{
-			case MM_LR_OPTIMAL:
-				eta = 1.0 / (l1l2 * (opt_init + t));
-				break;
-			case MM_LR_INVSCALING:
-				eta = eta0 / pow(t + 1.0, power_t);
-				break;
-			case MM_LR_CONSTANT:
-			case MM_LR_ADAPTIVE:
-				eta = eta_fixed;
-				break;
-			default:
-				eta = eta0;
-				break;
-		}
-		if (l2 > 0)
-		{
-			double		f = 1.0 - eta * l2;
-
-			ws *= f > 0 ? f : 0.0;
-			if (ws < 1e-9)
-			{
-				if (ws == 0)
-					memset(w, 0, 8 * (size_t) d);
-				else
-					for (uint32_t j = 0; j < d; j++)
-						w[j] *= ws;
-				ws = 1.0;
-			}
-		}
-		/* one output: two classes at most */
-		g = pk * (classes ? (c == 0 ? cw0 : cw1) : 1.0);
-		if (g != 0)
-		{
-			double		upd = -eta * g;
-
-			axpy(d, upd * (1.0 / ws), z, w);
-			if (fit_intercept)
-				b += upd;
-		}
-		t += 1;
-		steps += 1;
+		r.pend = pend_finish_step(&k, &r, w, d, p, k.classes ? cls[row] : 0, k.classes ? 0.0 : y[row]);
+		if (r.pend != 0)
+			zp = z;
 	}
-	sc[SC_WSCALE] = ws;
-	sc[SC_T] = t;
-	sc[SC_STEPS] = steps;
-	sc[SC_ROWS] = rows;
-	sc[SC_LOSS] = loss;
-	sc[SC_LOSS_PROD] = prod;
-	v->W[0] = b;
+	if (r.pend != 0 && zp != zstate)
+		memcpy(zstate, zp, sizeof(double) * d);
+	pend_store(v, &r);
+}
+
+static void
+pend_steps_std_narrow(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
+					  const uint32_t *idx, uint32_t n, uint32_t avail)
+{
+	pend_steps_std(v, Z, y, cls, idx, n, avail, 0);
+}
+
+#ifdef MM_SGD_WIDE
+__attribute__((target("avx2")))
+static void
+pend_steps_std_wide(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
+					const uint32_t *idx, uint32_t n, uint32_t avail)
+{
+	pend_steps_std(v, Z, y, cls, idx, n, avail, 1);
+}
+#endif
+
+int			mm_sgd_wide = -1;
+
+void
+mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
+				 const uint32_t *idx, uint32_t n, uint32_t avail)
+{
+#ifdef MM_SGD_WIDE
+	if (mm_sgd_wide < 0)
+		mm_sgd_wide = __builtin_cpu_supports("avx2") ? 1 : 0;
+	if (mm_sgd_wide)
+	{
+		pend_steps_std_wide(v, Z, y, cls, idx, n, avail);
+		return;
+	}
+#endif
+	pend_steps_std_narrow(v, Z, y, cls, idx, n, avail);
 }
 
 mm_status
@@ -1120,6 +1426,7 @@ mm_sgd_combine(mm_sgd_view *a, const uint8_t *src, size_t srcsize, mm_err *err)
 		return MM_OK;
 	fa = na / (na + nb);
 	fb = nb / (na + nb);
+	flush_pending(a);
 	if (a->sc[SC_WSCALE] != 1.0)
 		rescale(a);
 	wsb = sb[SC_WSCALE];
@@ -1137,6 +1444,14 @@ mm_sgd_combine(mm_sgd_view *a, const uint8_t *src, size_t srcsize, mm_err *err)
 		memcpy(&q, src + L.off_q + 8 * i, 8);
 		memcpy(&g1, src + L.off_g1 + 8 * i, 8);
 		memcpy(&g2, src + L.off_g2 + 8 * i, 8);
+		if (sb[SC_PEND_C] != 0 && !is_b)
+		{
+			/* src's pending update (one output: i is the feature index + 1) */
+			double		zp;
+
+			memcpy(&zp, src + L.off_z + 8 * ((sb[SC_ZSEL] != 0 ? 0 : a->d) + i - 1), 8);
+			w += sb[SC_PEND_C] * zp;
+		}
 		a->W[i] = fa * a->W[i] + fb * (is_b ? w : wsb * w);
 		a->gb[i] += gb;
 		a->q[i] = fa * a->q[i] + fb * q;
@@ -1176,6 +1491,7 @@ mm_sgd_finish(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out,
 	copy = raw + ((8 - ((uintptr_t) raw + MM_SGD_HDRSZ) % 8) % 8);
 	memcpy(copy, st, size);
 	mm_sgd_map(copy, &v);
+	flush_pending(&v);
 	if (v.sc[SC_BATCH_FILL] > 0)
 		apply_batch(&v, v.sc[SC_BATCH_FILL]);
 	if (v.sc[SC_WSCALE] != 1.0)

@@ -16,6 +16,13 @@
  *   the start model's bytes (so the final function can rebuild a full model, and so combine can
  *     check both states started from the same model)
  * Weights are kept as wscale * W (plain SGD) so L2 shrinkage costs O(1) a step.
+ *
+ * Plain SGD of one output without L1 (logistic, linear, hinge) applies a row's update of W
+ * during the next step, after taking that step's score as W.z + c (z_prev.z): the dot products
+ * then no longer wait for the previous update, which shortens the chain of dependent work from
+ * one row to the next. The pending row is kept in the state (z holds two rows: SC_ZSEL says
+ * which half the next row goes to, the other is the pending one) and applied by combine and
+ * finish.
  */
 #ifndef MM_SGD_H
 #define MM_SGD_H
@@ -24,7 +31,7 @@
 
 #define MM_SEC_OPTIM_PAYLOAD_VERSION 1
 #define MM_SGD_MAGIC	0x47534D4Du	/* "MMSG" */
-#define MM_SGD_VERSION	2
+#define MM_SGD_VERSION	3
 #define MM_SGD_HDRSZ	60
 
 typedef enum mm_schedule
@@ -59,6 +66,8 @@ enum
 	SC_EPOCHS,					/* passes completed before this one */
 	SC_STEPS_START,
 	SC_LOSS_PROD,				/* product of pending log-loss factors: loss = SC_LOSS + log(this) */
+	SC_PEND_C,					/* pending update: W[1..d] += this * (the pending half of z) */
+	SC_ZSEL,					/* 0/1: the half of z the next row goes to (the other is pending) */
 	MM_SGD_NSCALARS
 };
 
@@ -102,6 +111,7 @@ typedef struct mm_sgd_view
 	int			fit_intercept;
 	uint32_t	batch;
 	int			plain;			/* plain SGD path (batch 1, non-adaptive-gradient schedule) */
+	int			fast;			/* plain, one output, no L1: pending updates (see above) */
 	double	   *sc;
 	double	   *W;
 	double	   *gb;
@@ -112,7 +122,7 @@ typedef struct mm_sgd_view
 	double	   *inv_scale;		/* 1 / scale: a multiply per feature on the hot path */
 	double	   *cw;
 	double	   *cv;
-	double	   *z;				/* scratch: the standardised row */
+	double	   *z;				/* two standardised rows (one output: the next and the pending one) */
 	double	   *pk;				/* scratch: per-output scores/probabilities */
 	const uint8_t *start;
 	uint32_t	start_len;
@@ -144,6 +154,8 @@ void		mm_sgd_standardise(const mm_sgd_view *v, double *x);
  */
 void		mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
 							 const uint32_t *idx, uint32_t n, uint32_t avail);
+/* mm_sgd_steps_std's choice of its four-lane (AVX2) loop: -1 by the CPU (default), 0 no, 1 yes (tests). */
+extern int	mm_sgd_wide;
 /* Folds src (validated, any alignment) into dst: rows-weighted average of models. */
 mm_status	mm_sgd_combine(mm_sgd_view *dst, const uint8_t *src, size_t srcsize, mm_err *err);
 /* Produces the model after this pass (state left unchanged). */

@@ -1,7 +1,8 @@
 /*
  * test_sgd.c: unit tests for mm_sgd.c's loop over standardised rows in memory
- * (mm_sgd_steps_std): it must leave the same state, bit for bit, as mm_sgd_step over the raw
- * rows, which is what streaming training and the sgd_epoch aggregate run.
+ * (mm_sgd_steps_std): it must give the same model, bit for bit, as mm_sgd_step over the raw
+ * rows, which is what streaming training and the sgd_epoch aggregate run, in its two-lane and
+ * its four-lane (AVX2) form, with the pending update carried across chunks.
  */
 #include "mm_sgd.h"
 #include "unit.h"
@@ -116,7 +117,7 @@ finish_bytes(const uint8_t *st, size_t size, size_t *len)
  * mm_sgd_steps_std on standardised copies (in chunks, fetching ahead); 1 if the models are equal.
  */
 static int
-same_models(const case_def *c, uint32_t n, uint32_t chunk)
+same_models(const case_def *c, uint32_t n, uint32_t chunk, int wide)
 {
 	uint32_t	d = c->d;
 	double	   *X = malloc(sizeof(double) * n * d),
@@ -168,8 +169,10 @@ same_models(const case_def *c, uint32_t n, uint32_t chunk)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		mm_sgd_step(&va, X + (size_t) idx[i] * d, cls[idx[i]], y[idx[i]]);
+	mm_sgd_wide = wide;
 	for (uint32_t i = 0; i < n; i += chunk)
 		mm_sgd_steps_std(&vb, Z, y, cls, idx + i, n - i < chunk ? n - i : chunk, n - i);
+	mm_sgd_wide = -1;
 	ma = finish_bytes(sa, size, &la);
 	mb = finish_bytes(sb, size, &lb);
 	ok = ma && mb && la == lb && memcmp(ma, mb, la) == 0;
@@ -188,6 +191,11 @@ same_models(const case_def *c, uint32_t n, uint32_t chunk)
 int
 main(void)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+	int			have_wide = __builtin_cpu_supports("avx2");
+#else
+	int			have_wide = 0;
+#endif
 	static const case_def cases[] = {
 		{"logistic, optimal schedule, l2, standardised, 32 features", MM_ALG_LOGREG, 32, MM_LR_OPTIMAL, 0, 1e-4, 0, 1, 0},
 		{"logistic, 13 features (a tail after the 8-wide blocks)", MM_ALG_LOGREG, 13, MM_LR_OPTIMAL, 0, 1e-3, 0, 1, 0},
@@ -200,9 +208,13 @@ main(void)
 	};
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
-		CHECK(same_models(&cases[k], 3000, 1000), cases[k].name);
-	CHECK(same_models(&cases[0], 5000, 7), "chunks of 7 rows give the same model");
-	CHECK(same_models(&cases[0], 1, 4096), "a single row");
+		CHECK(same_models(&cases[k], 3000, 1000, 0), cases[k].name);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		CHECK(!have_wide || same_models(&cases[k], 3000, 1000, 1),
+			  have_wide ? "... four lanes at a time (AVX2)" : "... four lanes at a time: no AVX2 here, not run");
+	CHECK(same_models(&cases[0], 5000, 7, 0) && (!have_wide || same_models(&cases[0], 5000, 7, 1)),
+		  "chunks of 7 rows give the same model");
+	CHECK(same_models(&cases[0], 1, 4096, 0), "a single row");
 	{
 		case_def	l1 = {"l1", MM_ALG_LOGREG, 4, MM_LR_OPTIMAL, 1e-3, 1e-4, 0, 1, 0};
 		size_t		size;
