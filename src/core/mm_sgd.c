@@ -499,6 +499,18 @@ mm_sgd_class_of(const mm_sgd_view *v, double y)
 {
 	if (v->ncls == 0)
 		return 0;
+	if (v->ncls <= 8)
+	{
+		/*
+		 * A few distinct values: compare with each without a branch (a search's branches follow
+		 * the labels, which a training set mixes at random)
+		 */
+		int32_t		hit = 0;
+
+		for (uint32_t k = 0; k < v->ncls; k++)
+			hit |= (int32_t) (v->cv[k] == y) * (int32_t) (k + 1);
+		return hit - 1;
+	}
 	/* class values are sorted ascending (numeric labels) or 0..K-1 (text labels) */
 	{
 		uint32_t	lo = 0,
@@ -767,6 +779,46 @@ axpy_wide(uint32_t d, double c, const double *restrict z, double *restrict w)
 		*(mm_v4d *) (w + j) += cc * *(const mm_v4d *) (z + j);
 	for (; j < d; j++)
 		w[j] += c * z[j];
+}
+
+/* standardise_dot2 four lanes at a time, the same bits (see dot2_std_wide). */
+static inline __attribute__((always_inline)) double
+standardise_dot2_wide(uint32_t d, const double *restrict x, const double *restrict mean,
+					  const double *restrict inv_scale, const double *restrict w, const double *restrict zp,
+					  double *restrict z, double *b)
+{
+	mm_v4d		a01 = {0, 0, 0, 0},
+				a23 = {0, 0, 0, 0},
+				b01 = {0, 0, 0, 0};
+	mm_v2d		t,
+				u;
+	double		tail = 0,
+				btail = 0;
+	uint32_t	j = 0;
+
+	for (; j + 8 <= d; j += 8)
+	{
+		mm_v4d		z01 = (*(const mm_v4d *) (x + j) - *(const mm_v4d *) (mean + j)) * *(const mm_v4d *) (inv_scale + j);
+		mm_v4d		z23 = (*(const mm_v4d *) (x + j + 4) - *(const mm_v4d *) (mean + j + 4)) * *(const mm_v4d *) (inv_scale + j + 4);
+
+		*(mm_v4d *) (z + j) = z01;
+		*(mm_v4d *) (z + j + 4) = z23;
+		a01 += *(const mm_v4d *) (w + j) * z01;
+		a23 += *(const mm_v4d *) (w + j + 4) * z23;
+		b01 += *(const mm_v4d *) (zp + j) * z01 + *(const mm_v4d *) (zp + j + 4) * z23;
+	}
+	for (; j < d; j++)
+	{
+		z[j] = (x[j] - mean[j]) * inv_scale[j];
+		tail += w[j] * z[j];
+		btail += zp[j] * z[j];
+	}
+	t = (mm_v2d) {b01[0], b01[1]} + (mm_v2d) {b01[2], b01[3]};
+	*b = (t[0] + t[1]) + btail;
+	t = (mm_v2d) {a01[0], a01[1]} + (mm_v2d) {a01[2], a01[3]};
+	u = (mm_v2d) {a23[0], a23[1]} + (mm_v2d) {a23[2], a23[3]};
+	t = t + u;
+	return (t[0] + t[1]) + tail;
 }
 #endif
 
@@ -1273,8 +1325,8 @@ pend_finish_step(const pend_consts *k, pend_regs *r, double *w, uint32_t d, doub
 }
 
 /* mm_sgd_step for a pass with pending updates: the row goes to the half of z that is not pending. */
-static void
-pend_step_row(mm_sgd_view *v, const double *x, int32_t cls, double y)
+static inline __attribute__((always_inline)) void
+pend_step_row_impl(mm_sgd_view *v, const double *x, int32_t cls, double y, int wide)
 {
 	pend_consts k;
 	pend_regs	r;
@@ -1288,14 +1340,58 @@ pend_step_row(mm_sgd_view *v, const double *x, int32_t cls, double y)
 				p;
 
 	pend_load(v, &k, &r);
-	a = standardise_dot2(d, x, v->mean, v->inv_scale, w, zp, z, &b);
+#ifdef MM_SGD_WIDE
+	if (wide)
+		a = standardise_dot2_wide(d, x, v->mean, v->inv_scale, w, zp, z, &b);
+	else
+#endif
+		a = standardise_dot2(d, x, v->mean, v->inv_scale, w, zp, z, &b);
 	p = r.ws * (a + r.pend * b) + r.b;
 	if (r.pend != 0)
-		axpy(d, r.pend, zp, w);
+	{
+#ifdef MM_SGD_WIDE
+		if (wide)
+			axpy_wide(d, r.pend, zp, w);
+		else
+#endif
+			axpy(d, r.pend, zp, w);
+	}
 	r.pend = pend_finish_step(&k, &r, w, d, p, cls, y);
 	if (r.pend != 0)
 		v->sc[SC_ZSEL] = !sel;
 	pend_store(v, &r);
+}
+
+static void
+pend_step_row_narrow(mm_sgd_view *v, const double *x, int32_t cls, double y)
+{
+	pend_step_row_impl(v, x, cls, y, 0);
+}
+
+#ifdef MM_SGD_WIDE
+__attribute__((target("avx2")))
+static void
+pend_step_row_wide(mm_sgd_view *v, const double *x, int32_t cls, double y)
+{
+	pend_step_row_impl(v, x, cls, y, 1);
+}
+#endif
+
+#ifdef MM_SGD_WIDE
+static int	use_wide(void);
+#endif
+
+static void
+pend_step_row(mm_sgd_view *v, const double *x, int32_t cls, double y)
+{
+#ifdef MM_SGD_WIDE
+	if (use_wide())
+	{
+		pend_step_row_wide(v, x, cls, y);
+		return;
+	}
+#endif
+	pend_step_row_narrow(v, x, cls, y);
 }
 
 /*
@@ -1381,14 +1477,23 @@ pend_steps_std_wide(mm_sgd_view *v, const double *Z, const double *y, const int3
 
 int			mm_sgd_wide = -1;
 
+#ifdef MM_SGD_WIDE
+/* Whether to run the four-lane forms: by the CPU unless a test chose. */
+static int
+use_wide(void)
+{
+	if (mm_sgd_wide < 0)
+		mm_sgd_wide = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return mm_sgd_wide;
+}
+#endif
+
 void
 mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
 				 const uint32_t *idx, uint32_t n, uint32_t avail)
 {
 #ifdef MM_SGD_WIDE
-	if (mm_sgd_wide < 0)
-		mm_sgd_wide = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (mm_sgd_wide)
+	if (use_wide())
 	{
 		pend_steps_std_wide(v, Z, y, cls, idx, n, avail);
 		return;

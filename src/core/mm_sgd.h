@@ -154,7 +154,7 @@ void		mm_sgd_standardise(const mm_sgd_view *v, double *x);
  */
 void		mm_sgd_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *cls,
 							 const uint32_t *idx, uint32_t n, uint32_t avail);
-/* mm_sgd_steps_std's choice of its four-lane (AVX2) loop: -1 by the CPU (default), 0 no, 1 yes (tests). */
+/* The choice of the four-lane (AVX2) forms of the steps: -1 by the CPU (default), 0 no, 1 yes (tests). */
 extern int	mm_sgd_wide;
 /* Folds src (validated, any alignment) into dst: rows-weighted average of models. */
 mm_status	mm_sgd_combine(mm_sgd_view *dst, const uint8_t *src, size_t srcsize, mm_err *err);

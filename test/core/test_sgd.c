@@ -117,7 +117,7 @@ finish_bytes(const uint8_t *st, size_t size, size_t *len)
  * mm_sgd_steps_std on standardised copies (in chunks, fetching ahead); 1 if the models are equal.
  */
 static int
-same_models(const case_def *c, uint32_t n, uint32_t chunk, int wide)
+same_models(const case_def *c, uint32_t n, uint32_t chunk, int wide_rows, int wide_loop)
 {
 	uint32_t	d = c->d;
 	double	   *X = malloc(sizeof(double) * n * d),
@@ -167,9 +167,10 @@ same_models(const case_def *c, uint32_t n, uint32_t chunk, int wide)
 		idx[i] = idx[j];
 		idx[j] = t;
 	}
+	mm_sgd_wide = wide_rows;
 	for (uint32_t i = 0; i < n; i++)
 		mm_sgd_step(&va, X + (size_t) idx[i] * d, cls[idx[i]], y[idx[i]]);
-	mm_sgd_wide = wide;
+	mm_sgd_wide = wide_loop;
 	for (uint32_t i = 0; i < n; i += chunk)
 		mm_sgd_steps_std(&vb, Z, y, cls, idx + i, n - i < chunk ? n - i : chunk, n - i);
 	mm_sgd_wide = -1;
@@ -208,13 +209,14 @@ main(void)
 	};
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
-		CHECK(same_models(&cases[k], 3000, 1000, 0), cases[k].name);
+		CHECK(same_models(&cases[k], 3000, 1000, 0, 0), cases[k].name);
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
-		CHECK(!have_wide || same_models(&cases[k], 3000, 1000, 1),
-			  have_wide ? "... four lanes at a time (AVX2)" : "... four lanes at a time: no AVX2 here, not run");
-	CHECK(same_models(&cases[0], 5000, 7, 0) && (!have_wide || same_models(&cases[0], 5000, 7, 1)),
+		CHECK(!have_wide || (same_models(&cases[k], 3000, 1000, 1, 1) && same_models(&cases[k], 3000, 1000, 0, 1)),
+			  have_wide ? "... four lanes at a time (AVX2), row by row and in the loop, = two lanes"
+			  : "... four lanes at a time: no AVX2 here, not run");
+	CHECK(same_models(&cases[0], 5000, 7, 0, 0) && (!have_wide || same_models(&cases[0], 5000, 7, 1, 1)),
 		  "chunks of 7 rows give the same model");
-	CHECK(same_models(&cases[0], 1, 4096, 0), "a single row");
+	CHECK(same_models(&cases[0], 1, 4096, 0, 0), "a single row");
 	{
 		case_def	l1 = {"l1", MM_ALG_LOGREG, 4, MM_LR_OPTIMAL, 1e-3, 1e-4, 0, 1, 0};
 		size_t		size;
@@ -224,7 +226,27 @@ main(void)
 
 		mm_sgd_map(st, &v);
 		CHECK(!mm_sgd_std_ok(&v), "a pass with l1 is not one for the standardised-row loop");
+		CHECK(mm_sgd_class_of(&v, 0.0) == 0 && mm_sgd_class_of(&v, 1.0) == 1 && mm_sgd_class_of(&v, -0.0) == 0,
+			  "class of a label: its index");
+		CHECK(mm_sgd_class_of(&v, 0.5) == -1 && mm_sgd_class_of(&v, 2.0) == -1 && mm_sgd_class_of(&v, NAN) == -1,
+			  "class of a value that is no class: -1");
 		free(raw);
+	}
+	{
+		/* more classes than the branch-free scan takes: a binary search over the sorted values */
+		double		cv[12];
+		mm_sgd_view v;
+		int			ok = 1;
+
+		memset(&v, 0, sizeof(v));
+		for (int k = 0; k < 12; k++)
+			cv[k] = k * 1.5 - 3;
+		v.ncls = 12;
+		v.cv = cv;
+		for (int k = 0; k < 12; k++)
+			ok &= mm_sgd_class_of(&v, cv[k]) == k;
+		CHECK(ok && mm_sgd_class_of(&v, -3.1) == -1 && mm_sgd_class_of(&v, 0.1) == -1 &&
+			  mm_sgd_class_of(&v, 100) == -1, "class of a label among 12 classes");
 	}
 	return unit_summary();
 }
