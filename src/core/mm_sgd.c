@@ -637,13 +637,14 @@ standardise_dot(uint32_t d, const double *restrict x, const double *restrict mea
 }
 
 /*
- * standardise_dot for pending updates: also returns zp . z (zp: the pending row) in *b, the term
- * that corrects w . z for the update not yet applied to w.
+ * The two dot products of a step with pending updates: returns w . z, and zp . z (zp: the pending
+ * row) in *b, the term that corrects w . z for the update not yet applied to w. With std, z is
+ * computed from the raw row x and stored (z = (x - mean) * inv_scale); without, x is a row
+ * standardised beforehand and is z. One body for both, so the sums are the same bits.
  */
 static inline __attribute__((always_inline)) double
-standardise_dot2(uint32_t d, const double *restrict x, const double *restrict mean,
-				 const double *restrict inv_scale, const double *restrict w, const double *restrict zp,
-				 double *restrict z, double *b)
+dots2(uint32_t d, const double *restrict x, const double *restrict mean, const double *restrict inv_scale,
+	  const double *restrict w, const double *restrict zp, double *restrict zout, double *b, const int std)
 {
 	mm_v2d		a0 = {0, 0},
 				a1 = {0, 0},
@@ -651,22 +652,32 @@ standardise_dot2(uint32_t d, const double *restrict x, const double *restrict me
 				a3 = {0, 0},
 				b0 = {0, 0},
 				b1 = {0, 0},
-				t;
+				t,
+				z0,
+				z1,
+				z2,
+				z3;
 	double		tail = 0,
 				btail = 0;
 	uint32_t	j = 0;
 
 	for (; j + 8 <= d; j += 8)
 	{
-		mm_v2d		z0 = (*(const mm_v2d *) (x + j) - *(const mm_v2d *) (mean + j)) * *(const mm_v2d *) (inv_scale + j);
-		mm_v2d		z1 = (*(const mm_v2d *) (x + j + 2) - *(const mm_v2d *) (mean + j + 2)) * *(const mm_v2d *) (inv_scale + j + 2);
-		mm_v2d		z2 = (*(const mm_v2d *) (x + j + 4) - *(const mm_v2d *) (mean + j + 4)) * *(const mm_v2d *) (inv_scale + j + 4);
-		mm_v2d		z3 = (*(const mm_v2d *) (x + j + 6) - *(const mm_v2d *) (mean + j + 6)) * *(const mm_v2d *) (inv_scale + j + 6);
-
-		*(mm_v2d *) (z + j) = z0;
-		*(mm_v2d *) (z + j + 2) = z1;
-		*(mm_v2d *) (z + j + 4) = z2;
-		*(mm_v2d *) (z + j + 6) = z3;
+		z0 = *(const mm_v2d *) (x + j);
+		z1 = *(const mm_v2d *) (x + j + 2);
+		z2 = *(const mm_v2d *) (x + j + 4);
+		z3 = *(const mm_v2d *) (x + j + 6);
+		if (std)
+		{
+			z0 = (z0 - *(const mm_v2d *) (mean + j)) * *(const mm_v2d *) (inv_scale + j);
+			z1 = (z1 - *(const mm_v2d *) (mean + j + 2)) * *(const mm_v2d *) (inv_scale + j + 2);
+			z2 = (z2 - *(const mm_v2d *) (mean + j + 4)) * *(const mm_v2d *) (inv_scale + j + 4);
+			z3 = (z3 - *(const mm_v2d *) (mean + j + 6)) * *(const mm_v2d *) (inv_scale + j + 6);
+			*(mm_v2d *) (zout + j) = z0;
+			*(mm_v2d *) (zout + j + 2) = z1;
+			*(mm_v2d *) (zout + j + 4) = z2;
+			*(mm_v2d *) (zout + j + 6) = z3;
+		}
 		a0 += *(const mm_v2d *) (w + j) * z0;
 		a1 += *(const mm_v2d *) (w + j + 2) * z1;
 		a2 += *(const mm_v2d *) (w + j + 4) * z2;
@@ -676,49 +687,12 @@ standardise_dot2(uint32_t d, const double *restrict x, const double *restrict me
 	}
 	for (; j < d; j++)
 	{
-		z[j] = (x[j] - mean[j]) * inv_scale[j];
-		tail += w[j] * z[j];
-		btail += zp[j] * z[j];
-	}
-	t = b0 + b1;
-	*b = (t[0] + t[1]) + btail;
-	t = (a0 + a1) + (a2 + a3);
-	return (t[0] + t[1]) + tail;
-}
+		double		zj = std ? (x[j] - mean[j]) * inv_scale[j] : x[j];
 
-/* standardise_dot2's sums for a row standardised beforehand: the same partial sums, bit for bit. */
-static inline __attribute__((always_inline)) double
-dot2_std(uint32_t d, const double *restrict z, const double *restrict w, const double *restrict zp, double *b)
-{
-	mm_v2d		a0 = {0, 0},
-				a1 = {0, 0},
-				a2 = {0, 0},
-				a3 = {0, 0},
-				b0 = {0, 0},
-				b1 = {0, 0},
-				t;
-	double		tail = 0,
-				btail = 0;
-	uint32_t	j = 0;
-
-	for (; j + 8 <= d; j += 8)
-	{
-		mm_v2d		z0 = *(const mm_v2d *) (z + j),
-					z1 = *(const mm_v2d *) (z + j + 2),
-					z2 = *(const mm_v2d *) (z + j + 4),
-					z3 = *(const mm_v2d *) (z + j + 6);
-
-		a0 += *(const mm_v2d *) (w + j) * z0;
-		a1 += *(const mm_v2d *) (w + j + 2) * z1;
-		a2 += *(const mm_v2d *) (w + j + 4) * z2;
-		a3 += *(const mm_v2d *) (w + j + 6) * z3;
-		b0 += *(const mm_v2d *) (zp + j) * z0 + *(const mm_v2d *) (zp + j + 4) * z2;
-		b1 += *(const mm_v2d *) (zp + j + 2) * z1 + *(const mm_v2d *) (zp + j + 6) * z3;
-	}
-	for (; j < d; j++)
-	{
-		tail += w[j] * z[j];
-		btail += zp[j] * z[j];
+		if (std)
+			zout[j] = zj;
+		tail += w[j] * zj;
+		btail += zp[j] * zj;
 	}
 	t = b0 + b1;
 	*b = (t[0] + t[1]) + btail;
@@ -731,16 +705,19 @@ dot2_std(uint32_t d, const double *restrict z, const double *restrict w, const d
 typedef double mm_v4d __attribute__((vector_size(32), aligned(8)));
 
 /*
- * dot2_std and axpy four lanes at a time (AVX2). The lanes are the two-lane version's pairs side
- * by side and the halves are added in its order, and there is no fused multiply-add: the results
- * are the same bits.
+ * dots2 and axpy four lanes at a time (AVX2). The lanes are the two-lane version's pairs side by
+ * side and the halves are added in its order, and there is no fused multiply-add: the results are
+ * the same bits.
  */
 static inline __attribute__((always_inline)) double
-dot2_std_wide(uint32_t d, const double *restrict z, const double *restrict w, const double *restrict zp, double *b)
+dots2_wide(uint32_t d, const double *restrict x, const double *restrict mean, const double *restrict inv_scale,
+		   const double *restrict w, const double *restrict zp, double *restrict zout, double *b, const int std)
 {
 	mm_v4d		a01 = {0, 0, 0, 0},
 				a23 = {0, 0, 0, 0},
-				b01 = {0, 0, 0, 0};
+				b01 = {0, 0, 0, 0},
+				z01,
+				z23;
 	mm_v2d		t,
 				u;
 	double		tail = 0,
@@ -749,17 +726,27 @@ dot2_std_wide(uint32_t d, const double *restrict z, const double *restrict w, co
 
 	for (; j + 8 <= d; j += 8)
 	{
-		mm_v4d		z01 = *(const mm_v4d *) (z + j),
-					z23 = *(const mm_v4d *) (z + j + 4);
-
+		z01 = *(const mm_v4d *) (x + j);
+		z23 = *(const mm_v4d *) (x + j + 4);
+		if (std)
+		{
+			z01 = (z01 - *(const mm_v4d *) (mean + j)) * *(const mm_v4d *) (inv_scale + j);
+			z23 = (z23 - *(const mm_v4d *) (mean + j + 4)) * *(const mm_v4d *) (inv_scale + j + 4);
+			*(mm_v4d *) (zout + j) = z01;
+			*(mm_v4d *) (zout + j + 4) = z23;
+		}
 		a01 += *(const mm_v4d *) (w + j) * z01;
 		a23 += *(const mm_v4d *) (w + j + 4) * z23;
 		b01 += *(const mm_v4d *) (zp + j) * z01 + *(const mm_v4d *) (zp + j + 4) * z23;
 	}
 	for (; j < d; j++)
 	{
-		tail += w[j] * z[j];
-		btail += zp[j] * z[j];
+		double		zj = std ? (x[j] - mean[j]) * inv_scale[j] : x[j];
+
+		if (std)
+			zout[j] = zj;
+		tail += w[j] * zj;
+		btail += zp[j] * zj;
 	}
 	t = (mm_v2d) {b01[0], b01[1]} + (mm_v2d) {b01[2], b01[3]};
 	*b = (t[0] + t[1]) + btail;
@@ -781,45 +768,6 @@ axpy_wide(uint32_t d, double c, const double *restrict z, double *restrict w)
 		w[j] += c * z[j];
 }
 
-/* standardise_dot2 four lanes at a time, the same bits (see dot2_std_wide). */
-static inline __attribute__((always_inline)) double
-standardise_dot2_wide(uint32_t d, const double *restrict x, const double *restrict mean,
-					  const double *restrict inv_scale, const double *restrict w, const double *restrict zp,
-					  double *restrict z, double *b)
-{
-	mm_v4d		a01 = {0, 0, 0, 0},
-				a23 = {0, 0, 0, 0},
-				b01 = {0, 0, 0, 0};
-	mm_v2d		t,
-				u;
-	double		tail = 0,
-				btail = 0;
-	uint32_t	j = 0;
-
-	for (; j + 8 <= d; j += 8)
-	{
-		mm_v4d		z01 = (*(const mm_v4d *) (x + j) - *(const mm_v4d *) (mean + j)) * *(const mm_v4d *) (inv_scale + j);
-		mm_v4d		z23 = (*(const mm_v4d *) (x + j + 4) - *(const mm_v4d *) (mean + j + 4)) * *(const mm_v4d *) (inv_scale + j + 4);
-
-		*(mm_v4d *) (z + j) = z01;
-		*(mm_v4d *) (z + j + 4) = z23;
-		a01 += *(const mm_v4d *) (w + j) * z01;
-		a23 += *(const mm_v4d *) (w + j + 4) * z23;
-		b01 += *(const mm_v4d *) (zp + j) * z01 + *(const mm_v4d *) (zp + j + 4) * z23;
-	}
-	for (; j < d; j++)
-	{
-		z[j] = (x[j] - mean[j]) * inv_scale[j];
-		tail += w[j] * z[j];
-		btail += zp[j] * z[j];
-	}
-	t = (mm_v2d) {b01[0], b01[1]} + (mm_v2d) {b01[2], b01[3]};
-	*b = (t[0] + t[1]) + btail;
-	t = (mm_v2d) {a01[0], a01[1]} + (mm_v2d) {a01[2], a01[3]};
-	u = (mm_v2d) {a23[0], a23[1]} + (mm_v2d) {a23[2], a23[3]};
-	t = t + u;
-	return (t[0] + t[1]) + tail;
-}
 #endif
 
 /* w += c z over d elements. */
@@ -1324,6 +1272,39 @@ pend_finish_step(const pend_consts *k, pend_regs *r, double *w, uint32_t d, doub
 	return pend;
 }
 
+/*
+ * One step with a pending update, the same arithmetic wherever the rows come from: the score from
+ * the two dot products (dots2, on a raw row x standardised into zout with std, or on a
+ * standardised row x), the pending update applied to w, then the rest (pend_finish_step).
+ * Returns the row's own update coefficient.
+ */
+static inline __attribute__((always_inline)) double
+pend_step(const pend_consts *k, pend_regs *r, const double *x, const double *mean, const double *inv_scale,
+		  double *w, const double *zp, double *zout, uint32_t d, int32_t c, double y, const int std, const int wide)
+{
+	double		a,
+				b,
+				p;
+
+#ifdef MM_SGD_WIDE
+	if (wide)
+		a = dots2_wide(d, x, mean, inv_scale, w, zp, zout, &b, std);
+	else
+#endif
+		a = dots2(d, x, mean, inv_scale, w, zp, zout, &b, std);
+	p = r->ws * (a + r->pend * b) + r->b;
+	if (r->pend != 0)
+	{
+#ifdef MM_SGD_WIDE
+		if (wide)
+			axpy_wide(d, r->pend, zp, w);
+		else
+#endif
+			axpy(d, r->pend, zp, w);
+	}
+	return pend_finish_step(k, r, w, d, p, c, y);
+}
+
 /* mm_sgd_step for a pass with pending updates: the row goes to the half of z that is not pending. */
 static inline __attribute__((always_inline)) void
 pend_step_row_impl(mm_sgd_view *v, const double *x, int32_t cls, double y, int wide)
@@ -1335,28 +1316,9 @@ pend_step_row_impl(mm_sgd_view *v, const double *x, int32_t cls, double y, int w
 	int			sel = v->sc[SC_ZSEL] != 0;
 	double	   *z = v->z + (sel ? d : 0);
 	const double *zp = v->z + (sel ? 0 : d);
-	double		a,
-				b,
-				p;
 
 	pend_load(v, &k, &r);
-#ifdef MM_SGD_WIDE
-	if (wide)
-		a = standardise_dot2_wide(d, x, v->mean, v->inv_scale, w, zp, z, &b);
-	else
-#endif
-		a = standardise_dot2(d, x, v->mean, v->inv_scale, w, zp, z, &b);
-	p = r.ws * (a + r.pend * b) + r.b;
-	if (r.pend != 0)
-	{
-#ifdef MM_SGD_WIDE
-		if (wide)
-			axpy_wide(d, r.pend, zp, w);
-		else
-#endif
-			axpy(d, r.pend, zp, w);
-	}
-	r.pend = pend_finish_step(&k, &r, w, d, p, cls, y);
+	r.pend = pend_step(&k, &r, x, v->mean, v->inv_scale, w, zp, z, d, cls, y, 1, wide);
 	if (r.pend != 0)
 		v->sc[SC_ZSEL] = !sel;
 	pend_store(v, &r);
@@ -1415,9 +1377,6 @@ pend_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *
 	{
 		uint32_t	row = idx[i];
 		const double *z = Z + (size_t) row * d;
-		double		a,
-					b,
-					p;
 
 		if (i + 32 < avail)
 		{
@@ -1433,23 +1392,8 @@ pend_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *
 			else
 				__builtin_prefetch(&y[ra], 0, 0);
 		}
-#ifdef MM_SGD_WIDE
-		if (wide)
-			a = dot2_std_wide(d, z, w, zp, &b);
-		else
-#endif
-			a = dot2_std(d, z, w, zp, &b);
-		p = r.ws * (a + r.pend * b) + r.b;
-		if (r.pend != 0)
-		{
-#ifdef MM_SGD_WIDE
-			if (wide)
-				axpy_wide(d, r.pend, zp, w);
-			else
-#endif
-				axpy(d, r.pend, zp, w);
-		}
-		r.pend = pend_finish_step(&k, &r, w, d, p, k.classes ? cls[row] : 0, k.classes ? 0.0 : y[row]);
+		r.pend = pend_step(&k, &r, z, NULL, NULL, w, zp, NULL, d, k.classes ? cls[row] : 0,
+						   k.classes ? 0.0 : y[row], 0, wide);
 		if (r.pend != 0)
 			zp = z;
 	}
