@@ -1541,7 +1541,11 @@ first_pass_row(pass_receiver *pr, ArrayType *xa, double y, ArrayType *ha)
 		rows_push(&c->rows, x, y, cls, role, hash);
 		MemoryContextSwitchTo(old);
 	}
-	if (c->rows.packed && c->rows.cap * (sizeof(double) * (c->d + 1) + 13) > pr->budget)
+	/*
+	 * What a packed row costs: its features and label (8 bytes each), class, role and hash (13),
+	 * and its share of an epoch's order arrays (20, see order_buf).
+	 */
+	if (c->rows.packed && c->rows.cap * (sizeof(double) * (c->d + 1) + 13 + 20) > pr->budget)
 	{
 		rowset		keep = {0};
 		MemoryContext old;
