@@ -27,10 +27,12 @@ COMMENT ON AGGREGATE linreg_fit(float8[], float8, jsonb) IS 'exact least squares
 
 -- Exported partial states, for combining work done on several nodes (see README, Scaling).
 CREATE AGGREGATE linreg_fit_partial(x float8[], y float8) (
-    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, FINALFUNC = _seal_state,
+    COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE linreg_fit_partial(x float8[], y float8, options jsonb) (
-    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
+    SFUNC = linreg_fit_sfunc, STYPE = bytea, SSPACE = 65536, FINALFUNC = _seal_state,
+    COMBINEFUNC = linreg_fit_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE linreg_fit_merge(state bytea) (
     SFUNC = linreg_fit_combine, STYPE = bytea, SSPACE = 65536, FINALFUNC = linreg_fit_final,

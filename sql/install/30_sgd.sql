@@ -21,7 +21,7 @@ CREATE AGGREGATE sgd_epoch(start bytea, x float8[], y float8) (
 COMMENT ON AGGREGATE sgd_epoch(bytea, float8[], float8) IS 'one SGD pass over the rows from model start; returns the next model (y: target, or a class value of the model)';
 
 CREATE AGGREGATE sgd_epoch_partial(start bytea, x float8[], y float8) (
-    SFUNC = sgd_epoch_sfunc, STYPE = bytea, COMBINEFUNC = sgd_epoch_combine, PARALLEL = SAFE
+    SFUNC = sgd_epoch_sfunc, STYPE = bytea, FINALFUNC = _seal_state, COMBINEFUNC = sgd_epoch_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE sgd_epoch_merge(state bytea) (
     SFUNC = sgd_epoch_combine, STYPE = bytea, FINALFUNC = sgd_epoch_final,

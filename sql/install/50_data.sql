@@ -23,10 +23,12 @@ CREATE AGGREGATE describe(x float8[], names text[]) (
     COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE describe_partial(x float8[]) (
-    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, COMBINEFUNC = describe_combine, PARALLEL = SAFE
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = _seal_state,
+    COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE describe_partial(x float8[], names text[]) (
-    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, COMBINEFUNC = describe_combine, PARALLEL = SAFE
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = _seal_state,
+    COMBINEFUNC = describe_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE describe_merge(state bytea) (
     SFUNC = describe_combine, STYPE = bytea, SSPACE = 1048576, FINALFUNC = describe_final,
@@ -54,7 +56,8 @@ CREATE AGGREGATE corr_matrix(x float8[]) (
     COMBINEFUNC = corr_matrix_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE corr_matrix_partial(x float8[]) (
-    SFUNC = corr_matrix_sfunc, STYPE = bytea, SSPACE = 65536, COMBINEFUNC = corr_matrix_combine, PARALLEL = SAFE
+    SFUNC = corr_matrix_sfunc, STYPE = bytea, SSPACE = 65536, FINALFUNC = _seal_state,
+    COMBINEFUNC = corr_matrix_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE corr_matrix_merge(state bytea) (
     SFUNC = corr_matrix_combine, STYPE = bytea, SSPACE = 65536, FINALFUNC = corr_matrix_final,

@@ -130,7 +130,7 @@ mm_linreg_fit_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = PG_GETARG_BYTEA_PP(0);
+	st = mm_pg_unseal_state(PG_GETARG_BYTEA_PP(0), "linreg_fit");
 	if (mm_ls_solve((const uint8 *) VARDATA_ANY(st), VARSIZE_ANY_EXHDR(st), &a, &m, &err) != MM_OK)
 		mm_pg_raise(&err);
 	PG_RETURN_BYTEA_P(mm_pg_encode_model(m));

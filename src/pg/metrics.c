@@ -404,7 +404,7 @@ mm_metric_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	b = PG_GETARG_BYTEA_PP(1);
+	b = mm_pg_unseal_state(PG_GETARG_BYTEA_PP(1), "metric");
 	if (mm_mt_validate((const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
 		raise_state_error(&err);
 	if (PG_ARGISNULL(0))
@@ -422,7 +422,7 @@ mm_metric_combine(PG_FUNCTION_ARGS)
 static const uint8 *
 state_arg(FunctionCallInfo fcinfo, int argno, int kind, Size *size)
 {
-	bytea	   *b = PG_GETARG_BYTEA_PP(argno);
+	bytea	   *b = mm_pg_unseal_state(PG_GETARG_BYTEA_PP(argno), "metric");
 	mm_err		err = {0};
 	const uint8 *st = (const uint8 *) VARDATA_ANY(b);
 
@@ -684,7 +684,7 @@ mm_metric_partial_final(PG_FUNCTION_ARGS)
 	mm_mt_caps_tight(st, &caps);
 	out = alloc_state(CurrentMemoryContext, mm_mt_size_for(st, &caps));
 	mm_mt_relayout(st, STATE(out), VARSIZE(out) - VARHDRSZ, &caps);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(mm_pg_seal_state(out));
 }
 
 /* Describes a metric state as jsonb: metric, label type, rows, skipped NULLs, classes or pairs. */

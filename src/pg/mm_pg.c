@@ -325,6 +325,51 @@ mm_pg_copy_state(bytea *src, MemoryContext cxt)
 	return dst;
 }
 
+#define MM_SEAL_MAGIC	0x53504D4Du	/* "MMPS" */
+#define MM_SEAL_HDRSZ	8
+
+bytea *
+mm_pg_seal_state(bytea *state)
+{
+	Size		len = VARSIZE_ANY_EXHDR(state);
+	bytea	   *out = (bytea *) palloc(VARHDRSZ + MM_SEAL_HDRSZ + len);
+	uint8	   *p = (uint8 *) VARDATA(out);
+
+	SET_VARSIZE(out, VARHDRSZ + MM_SEAL_HDRSZ + len);
+	mm_store_u32(p, MM_SEAL_MAGIC);
+	mm_store_u32(p + 4, mm_crc32c(0, VARDATA_ANY(state), len));
+	memcpy(p + MM_SEAL_HDRSZ, VARDATA_ANY(state), len);
+	return out;
+}
+
+bytea *
+mm_pg_unseal_state(bytea *b, const char *what)
+{
+	Size		len = VARSIZE_ANY_EXHDR(b);
+	const uint8 *p = (const uint8 *) VARDATA_ANY(b);
+	bytea	   *out;
+
+	if (len < MM_SEAL_HDRSZ || mm_load_u32(p) != MM_SEAL_MAGIC)
+		return b;
+	if (mm_crc32c(0, p + MM_SEAL_HDRSZ, len - MM_SEAL_HDRSZ) != mm_load_u32(p + 4))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("%s state is corrupted: its checksum does not match", what),
+				 errhint("The state changed after its *_partial aggregate returned it; produce it again.")));
+	out = (bytea *) palloc(VARHDRSZ + len - MM_SEAL_HDRSZ);
+	SET_VARSIZE(out, VARHDRSZ + len - MM_SEAL_HDRSZ);
+	memcpy(VARDATA(out), p + MM_SEAL_HDRSZ, len - MM_SEAL_HDRSZ);
+	return out;
+}
+
+/* The final function of the *_partial aggregates (but the metrics'): the state, sealed. */
+PG_FUNCTION_INFO_V1(mm_seal_state);
+Datum
+mm_seal_state(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(mm_pg_seal_state(PG_GETARG_BYTEA_PP(0)));
+}
+
 bytea *
 mm_pg_own_state(bytea *st, size_t hdrsz, MemoryContext cxt)
 {
@@ -345,7 +390,7 @@ mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_state_validat
 		*result = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
 		return false;
 	}
-	*b = PG_GETARG_BYTEA_PP(1);
+	*b = mm_pg_unseal_state(PG_GETARG_BYTEA_PP(1), fname);
 	if (validate((const uint8 *) VARDATA_ANY(*b), VARSIZE_ANY_EXHDR(*b), &err) != MM_OK)
 		mm_pg_raise(&err);
 	if (PG_ARGISNULL(0))

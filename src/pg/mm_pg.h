@@ -61,6 +61,15 @@ extern void mm_pg_unknown_option(const char *key, const char *context) pg_attrib
 /* Copies a (possibly short-header or unaligned) bytea state into a fresh 4-byte-header varlena in cxt. */
 extern bytea *mm_pg_copy_state(bytea *src, MemoryContext cxt);
 
+/*
+ * Sealed states: what the *_partial aggregates return, for other nodes to merge. A seal is the
+ * magic "MMPS" and a CRC-32C of the state, in front of it. Unsealing checks the checksum (XX001
+ * when it does not match) and returns the state; a state without a seal (what PostgreSQL and
+ * Citus pass between workers) is returned as it is, to be validated as before.
+ */
+extern bytea *mm_pg_seal_state(bytea *state);
+extern bytea *mm_pg_unseal_state(bytea *b, const char *what);
+
 /* st itself when it can be updated in place (4-byte header, payload aligned after hdrsz), else a copy in cxt. */
 extern bytea *mm_pg_own_state(bytea *st, size_t hdrsz, MemoryContext cxt);
 

@@ -288,7 +288,7 @@ mm_describe_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = PG_GETARG_BYTEA_PP(0);
+	st = mm_pg_unseal_state(PG_GETARG_BYTEA_PP(0), "describe");
 	if (mm_ds_summarise((const uint8 *) VARDATA_ANY(st), VARSIZE_ANY_EXHDR(st), &a, &sum, &err) != MM_OK)
 		mm_pg_raise(&err);
 	initStringInfo(&s);
@@ -416,7 +416,7 @@ mm_corr_matrix_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = PG_GETARG_BYTEA_PP(0);
+	st = mm_pg_unseal_state(PG_GETARG_BYTEA_PP(0), "corr_matrix");
 	if (mm_cr_matrix((const uint8 *) VARDATA_ANY(st), VARSIZE_ANY_EXHDR(st), &a, &r, &rows, &err) != MM_OK)
 		mm_pg_raise(&err);
 	d = mm_cr_dims((const uint8 *) VARDATA_ANY(st));

@@ -60,6 +60,9 @@ SELECT (SELECT modelmgr.describe_partial(x) FROM (VALUES (ARRAY[1, 2]::float8[])
        (SELECT modelmgr.describe_partial(x) FROM (VALUES (NULL::float8[])) t(x)) AS dnull,
        (SELECT modelmgr.corr_matrix_partial(x) FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[3, 5])) t(x)) AS c2,
        (SELECT modelmgr.corr_matrix_partial(x) FROM (VALUES (ARRAY[1, 2, 3]::float8[])) t(x)) AS c3;
+-- the states without their seal (8 bytes: magic and checksum): what the validators see
+ALTER TABLE st ADD COLUMN d2r bytea, ADD COLUMN c2r bytea;
+UPDATE st SET d2r = substring(d2 FROM 9), c2r = substring(c2 FROM 9);
 
 SELECT is((SELECT modelmgr.describe_merge(s) FROM st, LATERAL (VALUES (d2), (dnull), (NULL), (d2)) t(s)),
     (SELECT modelmgr.describe(x) FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[3, 5]), (NULL), (ARRAY[1, 2]), (ARRAY[3, 5])) t(x)),
@@ -81,25 +84,25 @@ SELECT throws_ok($$SELECT modelmgr.describe_merge(c2) FROM st$$, 'XX001', 'not a
     'describe_merge: a corr_matrix state');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(d2) FROM st$$, 'XX001', 'not a corr_matrix state',
     'corr_matrix_merge: a describe state');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(substr(d2, 1, length(d2) - 1)) FROM st$$, 'XX001',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(substr(d2r, 1, length(d2r) - 1)) FROM st$$, 'XX001',
     'describe state size does not match its header', 'describe_merge: a truncated state');
-SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(c2 || '\x00'::bytea) FROM st$$, 'XX001',
+SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(c2r || '\x00'::bytea) FROM st$$, 'XX001',
     'corr_matrix state size does not match its header', 'corr_matrix_merge: a state with a trailing byte');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 52, 7)) FROM st$$, 'XX001',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 52, 7)) FROM st$$, 'XX001',
     'describe state: counts of feature 1 are inconsistent', 'describe_merge: a count that does not add up');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 36, 200)) FROM st$$, 'XX001', NULL,
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 36, 200)) FROM st$$, 'XX001', NULL,
     'describe_merge: a sample entry count over its capacity');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 49, 1)) FROM st$$, 'XX001', 'describe state header is invalid',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 49, 1)) FROM st$$, 'XX001', 'describe state header is invalid',
     'describe_merge: an invalid flag');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 4, 1)) FROM st$$, 'XX001', 'not a describe state',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 4, 1)) FROM st$$, 'XX001', 'not a describe state',
     'describe_merge: a state of the old format (version 1) is rejected');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 171, 255)) FROM st$$, 'XX001',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 171, 255)) FROM st$$, 'XX001',
     'describe state: sample entry 1 is invalid', 'describe_merge: a sample key out of range');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2, 172, 0)) FROM st$$, 'XX001',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 172, 0)) FROM st$$, 'XX001',
     'describe state: sample entry 1 is invalid', 'describe_merge: a sampled row without copies');
-SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(c2, 17, 255)) FROM st$$, 'XX001', NULL,
+SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(c2r, 17, 255)) FROM st$$, 'XX001', NULL,
     'corr_matrix_merge: buffered rows over capacity');
-SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(set_byte(c2, 51, 127), 50, 248)) FROM st$$, 'XX001', NULL,
+SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(set_byte(c2r, 51, 127), 50, 248)) FROM st$$, 'XX001', NULL,
     'corr_matrix_merge: a NaN mean');
 
 -- a forged state given as INITCOND to a user-defined aggregate: an error, not a crash
@@ -108,9 +111,9 @@ SELECT throws_ok($$SELECT pg_temp.forged_describe(x) FROM (VALUES (ARRAY[1, 2]::
     'describe: invalid aggregate state', 'describe: a forged initial state is rejected');
 DO $$ BEGIN
     EXECUTE format('CREATE AGGREGATE pg_temp.forged_describe2(float8[]) (SFUNC = modelmgr.describe_sfunc, STYPE = bytea, '
-                   'FINALFUNC = modelmgr.describe_final, INITCOND = %L)', (SELECT set_byte(d2, 36, 200) FROM st)::text);
+                   'FINALFUNC = modelmgr.describe_final, INITCOND = %L)', (SELECT set_byte(d2r, 36, 200) FROM st)::text);
     EXECUTE format('CREATE AGGREGATE pg_temp.forged_corr(float8[]) (SFUNC = modelmgr.corr_matrix_sfunc, STYPE = bytea, '
-                   'FINALFUNC = modelmgr.corr_matrix_final, INITCOND = %L)', (SELECT set_byte(c2, 17, 255) FROM st)::text);
+                   'FINALFUNC = modelmgr.corr_matrix_final, INITCOND = %L)', (SELECT set_byte(c2r, 17, 255) FROM st)::text);
 END $$;
 SELECT throws_ok($$SELECT pg_temp.forged_describe2(x) FROM (VALUES (ARRAY[1, 2]::float8[])) t(x)$$, 'XX001', NULL,
     'describe: a forged state with a bad buffer count stays in bounds and fails validation');
