@@ -177,6 +177,25 @@ mm_all_finite(const double *v, size_t n)
 	return s[0] + s[1] + t == 0;
 }
 
+/*
+ * MurmurHash3's 64-bit finaliser (a bijection with full avalanche): the last step of every
+ * content hash of the core (row hashes, split keys, describe's sample keys). Its constants are
+ * part of stored results (splits, shuffles, samples): never change them.
+ */
+#define MM_FMIX64_M1 0xff51afd7ed558ccdULL
+#define MM_FMIX64_M2 0xc4ceb9fe1a85ec53ULL
+
+static inline uint64_t
+mm_fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= MM_FMIX64_M1;
+	k ^= k >> 33;
+	k *= MM_FMIX64_M2;
+	k ^= k >> 33;
+	return k;
+}
+
 static inline int
 mm_isfinite(double v)
 {

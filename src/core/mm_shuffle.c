@@ -6,17 +6,6 @@
 #include <string.h>
 
 static inline uint64_t
-fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
-
-static inline uint64_t
 word_of(double v)
 {
 	uint64_t	w;
@@ -53,13 +42,13 @@ mm_row_hash(const double *x, uint32_t d, double y)
 	for (; j < d; j++)
 		h[j & 3] = mix_lane(h[j & 3], word_of(x[j]));
 	h[0] = mix_lane(h[0], word_of(y));
-	return fmix64(fmix64(h[0] ^ fmix64(h[1])) ^ fmix64(h[2] ^ fmix64(h[3])));
+	return mm_fmix64(mm_fmix64(h[0] ^ mm_fmix64(h[1])) ^ mm_fmix64(h[2] ^ mm_fmix64(h[3])));
 }
 
 uint64_t
 mm_row_key(uint64_t row_hash, uint64_t seed)
 {
-	return fmix64(row_hash ^ fmix64(seed + 0x632BE59BD9B4E019ULL)) >> 11;
+	return mm_fmix64(row_hash ^ mm_fmix64(seed + MM_KEY_SEED_SALT)) >> 11;
 }
 
 void
@@ -121,7 +110,7 @@ mm_epoch_order(const uint64_t *hash, const uint8_t *skip, size_t nrows, uint64_t
 			   uint32_t *ord, size_t *count, uint64_t *tmp1, uint64_t *tmp2)
 {
 	static uint32_t hist[3][EO_BUCKETS];
-	uint64_t	smix = fmix64(seed + 0x632BE59BD9B4E019ULL);
+	uint64_t	smix = mm_fmix64(seed + MM_KEY_SEED_SALT);
 	size_t		n = 0;
 	uint64_t   *src = tmp1,
 			   *dst = tmp2;
@@ -134,7 +123,7 @@ mm_epoch_order(const uint64_t *hash, const uint8_t *skip, size_t nrows, uint64_t
 		if (skip && skip[i])
 			continue;
 		/* mm_row_key(hash[i], seed) >> 20, with the seed's mix computed once */
-		w = ((fmix64(hash[i] ^ smix) >> 31) << EO_IDX_BITS) | (uint64_t) i;
+		w = ((mm_fmix64(hash[i] ^ smix) >> 31) << EO_IDX_BITS) | (uint64_t) i;
 		src[n++] = w;
 		hist[0][(w >> EO_IDX_BITS) & (EO_BUCKETS - 1)]++;
 		hist[1][(w >> (EO_IDX_BITS + EO_BITS)) & (EO_BUCKETS - 1)]++;

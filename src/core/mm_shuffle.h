@@ -13,6 +13,9 @@
 
 /* 64-bit hash of a row's d feature values and its label (bit patterns, little-endian). */
 uint64_t	mm_row_hash(const double *x, uint32_t d, double y);
+/* What a seed is offset by before it is mixed into a key (part of every stored split and order). */
+#define MM_KEY_SEED_SALT 0x632BE59BD9B4E019ULL
+
 /* The row's 53-bit key under a seed; key * 2^-53 is its uniform number in [0, 1). */
 uint64_t	mm_row_key(uint64_t row_hash, uint64_t seed);
 

@@ -686,17 +686,6 @@ ds_moments_row_avx(double *feat, size_t d, const double *x, double inv)
 }
 #endif
 
-static inline uint64_t
-ds_fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
-
 #define DS_MIX(h, w) ((h) = ((h) ^ (w)) * 0x9E3779B97F4A7C15ULL, (h) ^= (h) >> 29)
 
 static inline uint64_t
@@ -744,7 +733,7 @@ mm_ds_row_key(const double *x, uint32_t d)
 	DS_MIX(h, h1);
 	DS_MIX(h, h2);
 	DS_MIX(h, h3);
-	return ds_fmix64(h ^ ds_fmix64(MM_DS_SEED)) >> 11;
+	return mm_fmix64(h ^ mm_fmix64(MM_DS_SEED)) >> 11;
 }
 
 void
@@ -1447,12 +1436,7 @@ mm_hash64(const void *bytes, size_t len, uint64_t seed)
 		h ^= p[i];
 		h *= FNV64_PRIME;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return mm_fmix64(h);
 }
 
 double

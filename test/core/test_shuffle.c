@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-/* Inverse of the 64-bit finaliser mm_shuffle.c mixes with (to build hashes with chosen keys). */
+/* Inverse of mm_fmix64 (to build row hashes with chosen keys). */
 static uint64_t
 inv_odd(uint64_t a)
 {
@@ -19,23 +19,12 @@ inv_odd(uint64_t a)
 }
 
 static uint64_t
-fmix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
-
-static uint64_t
 unfmix(uint64_t k)
 {
 	k ^= k >> 33;
-	k *= inv_odd(0xc4ceb9fe1a85ec53ULL);
+	k *= inv_odd(MM_FMIX64_M2);
 	k ^= k >> 33;
-	k *= inv_odd(0xff51afd7ed558ccdULL);
+	k *= inv_odd(MM_FMIX64_M1);
 	k ^= k >> 33;
 	return k;
 }
@@ -44,7 +33,7 @@ unfmix(uint64_t k)
 static uint64_t
 hash_with_mix(uint64_t mixed, uint64_t seed)
 {
-	return unfmix(mixed) ^ fmix(seed + 0x632BE59BD9B4E019ULL);
+	return unfmix(mixed) ^ mm_fmix64(seed + MM_KEY_SEED_SALT);
 }
 
 /* mm_epoch_order against keys sorted with mm_sort_by_key. */
