@@ -196,6 +196,25 @@ mm_fmix64(uint64_t k)
 	return k;
 }
 
+/* The first index i < n with v[i] >= y in ascending v (n when there is none). */
+static inline uint32_t
+mm_lower_bound(const double *v, uint32_t n, double y)
+{
+	uint32_t	lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < y)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static inline int
 mm_isfinite(double v)
 {

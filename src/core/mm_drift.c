@@ -30,20 +30,8 @@ quantile_sorted(const double *s, size_t n, double q)
 uint32_t
 mm_baseline_bin(const mm_baseline_feature *f, double v)
 {
-	uint32_t	lo = 0,
-				hi = f->nbins - 1;	/* number of edges */
-
-	/* first edge >= v: searchsorted(edges, v, side='left') */
-	while (lo < hi)
-	{
-		uint32_t	mid = lo + (hi - lo) / 2;
-
-		if (f->edges[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	/* first edge >= v among the nbins - 1 edges: searchsorted(edges, v, side='left') */
+	return mm_lower_bound(f->edges, f->nbins - 1, v);
 }
 
 /*

@@ -513,18 +513,8 @@ mm_sgd_class_of(const mm_sgd_view *v, double y)
 	}
 	/* class values are sorted ascending (numeric labels) or 0..K-1 (text labels) */
 	{
-		uint32_t	lo = 0,
-					hi = v->ncls;
+		uint32_t	lo = mm_lower_bound(v->cv, v->ncls, y);
 
-		while (lo < hi)
-		{
-			uint32_t	mid = (lo + hi) / 2;
-
-			if (v->cv[mid] < y)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
 		if (lo < v->ncls && v->cv[lo] == y)
 			return (int32_t) lo;
 	}

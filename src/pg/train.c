@@ -1144,18 +1144,8 @@ check_algorithm_classes(train_ctx *c)
 static void
 observe_label(train_ctx *c, double y, bool train)
 {
-	uint32		lo = 0,
-				hi = c->ndist;
+	uint32		lo = mm_lower_bound(c->dvals, c->ndist, y);
 
-	while (lo < hi)
-	{
-		uint32		mid = (lo + hi) / 2;
-
-		if (c->dvals[mid] < y)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == c->ndist || c->dvals[lo] != y)
 	{
 		if (c->ndist == 1000)
@@ -1396,20 +1386,11 @@ role_of(const train_ctx *c, uint64 hash)
 static int32
 class_index(const train_ctx *c, double y)
 {
-	uint32		lo = 0,
-				hi = c->ncls;
+	uint32		lo;
 
 	if (c->ncls == 0)
 		return 0;
-	while (lo < hi)
-	{
-		uint32		mid = (lo + hi) / 2;
-
-		if (c->cvals[mid] < y)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = mm_lower_bound(c->cvals, c->ncls, y);
 	if (lo < c->ncls && c->cvals[lo] == y)
 		return (int32) lo;
 	ereport(ERROR,
