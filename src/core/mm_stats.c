@@ -600,16 +600,19 @@ ds_add_value(double *blk, size_t dd, double x)
 	set_u64(blk, FB_COUNT * dd, n);
 }
 
-/* Welford's update of every feature by one row, all features having n - 1 values (inv = 1/n). */
+/*
+ * Welford's update of features j0..d-1 by one row, all features having n - 1 values (inv = 1/n):
+ * two at a time (SSE2), then one at a time.
+ */
 static inline void
-ds_moments_row(double *feat, size_t d, const double *x, double inv)
+ds_moments_from(double *feat, size_t d, const double *x, double inv, size_t j0)
 {
 	double	   *mean = feat + FB_MEAN * d,
 			   *m2 = feat + FB_M2 * d,
 			   *mn = feat + FB_MIN * d,
 			   *mx = feat + FB_MAX * d;
 	const double *sh = feat + FB_SHIFT * d;
-	size_t		j = 0;
+	size_t		j = j0;
 
 #ifdef __SSE2__
 	__m128d		vinv = _mm_set1_pd(inv);
@@ -643,8 +646,18 @@ ds_moments_row(double *feat, size_t d, const double *x, double inv)
 	}
 }
 
+/* Welford's update of every feature by one row. */
+static inline void
+ds_moments_row(double *feat, size_t d, const double *x, double inv)
+{
+	ds_moments_from(feat, d, x, inv, 0);
+}
+
 #ifdef DS_HAVE_AVX
-/* ds_moments_row four features at a time on CPUs with AVX: the same operations per feature. */
+/*
+ * ds_moments_row four features at a time on CPUs with AVX (the same operations per feature),
+ * the rest by ds_moments_from.
+ */
 __attribute__((target("avx")))
 static void
 ds_moments_row_avx(double *feat, size_t d, const double *x, double inv)
@@ -670,19 +683,7 @@ ds_moments_row_avx(double *feat, size_t d, const double *x, double inv)
 		_mm256_storeu_pd(mn + j, _mm256_min_pd(xv, _mm256_loadu_pd(mn + j)));	/* x < min ? x : min */
 		_mm256_storeu_pd(mx + j, _mm256_max_pd(xv, _mm256_loadu_pd(mx + j)));	/* x > max ? x : max */
 	}
-	for (; j < d; j++)
-	{
-		double		y = x[j] - sh[j],
-					delta = y - mean[j],
-					me = mean[j] + delta * inv;
-
-		m2[j] += delta * (y - me);
-		mean[j] = me;
-		if (x[j] < mn[j])
-			mn[j] = x[j];
-		if (x[j] > mx[j])
-			mx[j] = x[j];
-	}
+	ds_moments_from(feat, d, x, inv, j);
 }
 #endif
 
