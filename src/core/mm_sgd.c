@@ -585,56 +585,17 @@ current_eta(const mm_sgd_view *v)
 }
 
 /*
- * Standardises the raw row x into z and returns w . z in one pass. Eight independent partial
- * sums keep the dot product from being one chain of dependent additions: a step's latency is
- * what bounds an epoch, because every row's score needs the previous row's update.
- */
-static inline double
-standardise_dot(uint32_t d, const double *restrict x, const double *restrict mean,
-				const double *restrict inv_scale, const double *restrict w, double *restrict z)
-{
-	mm_v2d			a0 = {0, 0},
-				a1 = {0, 0},
-				a2 = {0, 0},
-				a3 = {0, 0},
-				t;
-	double		tail = 0;
-	uint32_t	j = 0;
-
-	for (; j + 8 <= d; j += 8)
-	{
-		mm_v2d			z0 = (*(const mm_v2d *) (x + j) - *(const mm_v2d *) (mean + j)) * *(const mm_v2d *) (inv_scale + j);
-		mm_v2d			z1 = (*(const mm_v2d *) (x + j + 2) - *(const mm_v2d *) (mean + j + 2)) * *(const mm_v2d *) (inv_scale + j + 2);
-		mm_v2d			z2 = (*(const mm_v2d *) (x + j + 4) - *(const mm_v2d *) (mean + j + 4)) * *(const mm_v2d *) (inv_scale + j + 4);
-		mm_v2d			z3 = (*(const mm_v2d *) (x + j + 6) - *(const mm_v2d *) (mean + j + 6)) * *(const mm_v2d *) (inv_scale + j + 6);
-
-		*(mm_v2d *) (z + j) = z0;
-		*(mm_v2d *) (z + j + 2) = z1;
-		*(mm_v2d *) (z + j + 4) = z2;
-		*(mm_v2d *) (z + j + 6) = z3;
-		a0 += *(const mm_v2d *) (w + j) * z0;
-		a1 += *(const mm_v2d *) (w + j + 2) * z1;
-		a2 += *(const mm_v2d *) (w + j + 4) * z2;
-		a3 += *(const mm_v2d *) (w + j + 6) * z3;
-	}
-	for (; j < d; j++)
-	{
-		z[j] = (x[j] - mean[j]) * inv_scale[j];
-		tail += w[j] * z[j];
-	}
-	t = (a0 + a1) + (a2 + a3);
-	return (t[0] + t[1]) + tail;
-}
-
-/*
- * The two dot products of a step with pending updates: returns w . z, and zp . z (zp: the pending
- * row) in *b, the term that corrects w . z for the update not yet applied to w. With std, z is
- * computed from the raw row x and stored (z = (x - mean) * inv_scale); without, x is a row
- * standardised beforehand and is z. One body for both, so the sums are the same bits.
+ * The dot products of a step: returns w . z and, with two, zp . z in *b (zp: the pending row; the
+ * term that corrects w . z for an update not yet applied to w). With std, z is computed from the
+ * raw row x and stored (z = (x - mean) * inv_scale); without, x is a row standardised beforehand
+ * and is z. Eight independent partial sums keep a dot product from being one chain of dependent
+ * additions (a step's latency bounds an epoch). One body for every step, so the sums are the same
+ * bits wherever the row comes from.
  */
 static inline __attribute__((always_inline)) double
 dots2(uint32_t d, const double *restrict x, const double *restrict mean, const double *restrict inv_scale,
-	  const double *restrict w, const double *restrict zp, double *restrict zout, double *b, const int std)
+	  const double *restrict w, const double *restrict zp, double *restrict zout, double *b, const int std,
+	  const int two)
 {
 	mm_v2d		a0 = {0, 0},
 				a1 = {0, 0},
@@ -672,8 +633,11 @@ dots2(uint32_t d, const double *restrict x, const double *restrict mean, const d
 		a1 += *(const mm_v2d *) (w + j + 2) * z1;
 		a2 += *(const mm_v2d *) (w + j + 4) * z2;
 		a3 += *(const mm_v2d *) (w + j + 6) * z3;
-		b0 += *(const mm_v2d *) (zp + j) * z0 + *(const mm_v2d *) (zp + j + 4) * z2;
-		b1 += *(const mm_v2d *) (zp + j + 2) * z1 + *(const mm_v2d *) (zp + j + 6) * z3;
+		if (two)
+		{
+			b0 += *(const mm_v2d *) (zp + j) * z0 + *(const mm_v2d *) (zp + j + 4) * z2;
+			b1 += *(const mm_v2d *) (zp + j + 2) * z1 + *(const mm_v2d *) (zp + j + 6) * z3;
+		}
 	}
 	for (; j < d; j++)
 	{
@@ -682,10 +646,14 @@ dots2(uint32_t d, const double *restrict x, const double *restrict mean, const d
 		if (std)
 			zout[j] = zj;
 		tail += w[j] * zj;
-		btail += zp[j] * zj;
+		if (two)
+			btail += zp[j] * zj;
 	}
-	t = b0 + b1;
-	*b = (t[0] + t[1]) + btail;
+	if (two)
+	{
+		t = b0 + b1;
+		*b = (t[0] + t[1]) + btail;
+	}
 	t = (a0 + a1) + (a2 + a3);
 	return (t[0] + t[1]) + tail;
 }
@@ -1004,7 +972,11 @@ mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y)
 		return;
 	}
 	if (v->K == 1)
-		v->pk[0] = sc[SC_WSCALE] * standardise_dot(d, x, v->mean, v->inv_scale, v->W + 1, v->z) + v->W[0];
+	{
+		double		unused;
+
+		v->pk[0] = sc[SC_WSCALE] * dots2(d, x, v->mean, v->inv_scale, v->W + 1, NULL, v->z, &unused, 1, 0) + v->W[0];
+	}
 	else
 	{
 		for (uint32_t j = 0; j < d; j++)
@@ -1281,7 +1253,7 @@ pend_step(const pend_consts *k, pend_regs *r, const double *x, const double *mea
 		a = dots2_wide(d, x, mean, inv_scale, w, zp, zout, &b, std);
 	else
 #endif
-		a = dots2(d, x, mean, inv_scale, w, zp, zout, &b, std);
+		a = dots2(d, x, mean, inv_scale, w, zp, zout, &b, std, 1);
 	p = r->ws * (a + r->pend * b) + r->b;
 	if (r->pend != 0)
 	{
@@ -1347,6 +1319,45 @@ pend_step_row(mm_sgd_view *v, const double *x, int32_t cls, double y)
 }
 
 /*
+ * Shuffled rows are random accesses: the loops over rows in memory fetch a row FETCH_AHEAD rows
+ * before its step, the cache lines it spans and the one label the step reads (the class for
+ * classifiers, the target for regression), non-temporally (each is used once a pass).
+ */
+#define FETCH_AHEAD 32
+
+static inline void
+fetch_row(const double *X, uint32_t d, const double *y, const int32_t *cls, int classes, uint32_t row)
+{
+	uintptr_t	first = (uintptr_t) (X + (size_t) row * d) & ~(uintptr_t) 63,
+				last = (uintptr_t) (X + (size_t) row * d + d - 1);
+
+	for (uintptr_t line = first; line <= last; line += 64)
+		__builtin_prefetch((const void *) line, 0, 0);
+	if (classes)
+		__builtin_prefetch(&cls[row], 0, 0);
+	else
+		__builtin_prefetch(&y[row], 0, 0);
+}
+
+void
+mm_sgd_steps(mm_sgd_view *v, const double *X, const double *y, const int32_t *cls,
+			 const uint32_t *idx, uint32_t n, uint32_t avail)
+{
+	uint32_t	d = v->d;
+	int			classes = v->ncls != 0;
+
+	for (uint32_t i = 0; i < n; i++)
+	{
+		uint32_t	row = idx[i];
+
+		if (i + FETCH_AHEAD < avail)
+			fetch_row(X, d, y, cls, classes, idx[i + FETCH_AHEAD]);
+		/* a step reads the class or the target, not both: the other is not loaded */
+		mm_sgd_step(v, X + (size_t) row * d, classes ? cls[row] : 0, classes ? 0.0 : y[row]);
+	}
+}
+
+/*
  * The loop of mm_sgd_steps_std. The pending row is a row of Z (it stays where it is), or the
  * state's at the start; at the end the state gets a copy of it, so it stands on its own.
  */
@@ -1368,20 +1379,8 @@ pend_steps_std(mm_sgd_view *v, const double *Z, const double *y, const int32_t *
 		uint32_t	row = idx[i];
 		const double *z = Z + (size_t) row * d;
 
-		if (i + 32 < avail)
-		{
-			/* shuffled rows are random accesses: fetch one 32 rows ahead, with the label its step reads */
-			uint32_t	ra = idx[i + 32];
-			uintptr_t	first = (uintptr_t) (Z + (size_t) ra * d) & ~(uintptr_t) 63,
-						last = (uintptr_t) (Z + (size_t) ra * d + d - 1);
-
-			for (uintptr_t line = first; line <= last; line += 64)
-				__builtin_prefetch((const void *) line, 0, 0);
-			if (k.classes)
-				__builtin_prefetch(&cls[ra], 0, 0);
-			else
-				__builtin_prefetch(&y[ra], 0, 0);
-		}
+		if (i + FETCH_AHEAD < avail)
+			fetch_row(Z, d, y, cls, k.classes, idx[i + FETCH_AHEAD]);
 		r.pend = pend_step(&k, &r, z, NULL, NULL, w, zp, NULL, d, k.classes ? cls[row] : 0,
 						   k.classes ? 0.0 : y[row], 0, wide);
 		if (r.pend != 0)

@@ -139,6 +139,15 @@ int32_t		mm_sgd_class_of(const mm_sgd_view *v, double y);
 void		mm_sgd_step(mm_sgd_view *v, const double *x, int32_t cls, double y);
 
 /*
+ * Steps through rows idx[0..n) of a matrix of raw rows (row r at X + r * d; class cls[r] for
+ * classifiers, target y[r] for regression, the other array is not read), mm_sgd_step by
+ * mm_sgd_step. When avail > n, idx[n..avail) are the rows that follow and rows are fetched ahead
+ * (for shuffled orders); avail = 0 fetches nothing.
+ */
+void		mm_sgd_steps(mm_sgd_view *v, const double *X, const double *y, const int32_t *cls,
+						 const uint32_t *idx, uint32_t n, uint32_t avail);
+
+/*
  * For rows held in memory across passes: whether mm_sgd_steps_std can run this pass (plain SGD
  * of one output without L1), and the standardisation it expects the rows to have had, once:
  * z[j] = (x[j] - mean[j]) * inv_scale[j] (the view's arrays), exactly as a step computes it.

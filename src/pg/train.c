@@ -1761,6 +1761,7 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 	uint32	   *ord;
 	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
 	mm_model   *out;
+	bool		std;
 
 	if (size == 0)
 		mm_pg_raise(&err);
@@ -1790,49 +1791,19 @@ epoch_memory(train_ctx *c, bytea *model, int epoch)
 		MemoryContextSwitchTo(old);
 	}
 	c->shuffled = c->o.shuffle != SHUFFLE_NONE;
-	if (mm_sgd_std_ok(&v))
-	{
-		/* plain SGD of one output: standardised rows, scalars in registers (bit-identical) */
+	/*
+	 * Plain SGD of one output steps through the rows standardised once, with its scalars in
+	 * registers; the other passes (L1, mini-batches, several outputs) row by row on the raw rows.
+	 * Both are the arithmetic of sgd_epoch, bit for bit.
+	 */
+	std = mm_sgd_std_ok(&v);
+	if (std)
 		rows_standardise(c, &v);
-		for (uint32 i = 0; i < count; i += 4096)
-		{
-			CHECK_FOR_INTERRUPTS();
-			mm_sgd_steps_std(&v, c->rows.X, c->rows.y, c->rows.cls, ord + i, Min(4096, count - i),
-							 c->shuffled ? count - i : 0);
-		}
-	}
-	else
+	for (uint32 i = 0; i < count; i += 4096)
 	{
-		for (uint32 i = 0; i < count; i++)
-		{
-			uint32		r = ord[i];
-
-			if ((i & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (i + 16 < count && c->shuffled)
-			{
-				/*
-				 * Shuffled rows are random accesses: fetch a row and the one label a step
-				 * reads ahead, as non-temporal (each is used once an epoch).
-				 */
-				uint32		ra = ord[i + 16];
-				uintptr_t	first = (uintptr_t) (c->rows.X + (size_t) ra * c->d) & ~(uintptr_t) 63,
-							last = (uintptr_t) (c->rows.X + (size_t) ra * c->d + c->d - 1);
-
-				/* the cache lines the row spans, no more */
-				for (uintptr_t line = first; line <= last; line += 64)
-					__builtin_prefetch((const void *) line, 0, 0);
-				if (c->ncls)
-					__builtin_prefetch(&c->rows.cls[ra], 0, 0);
-				else
-					__builtin_prefetch(&c->rows.y[ra], 0, 0);
-			}
-			/* a classifier's step reads the class, a regression's the target: the other is not loaded */
-			if (c->ncls)
-				mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, c->rows.cls[r], 0.0);
-			else
-				mm_sgd_step(&v, c->rows.X + (size_t) r * c->d, 0, c->rows.y[r]);
-		}
+		CHECK_FOR_INTERRUPTS();
+		(std ? mm_sgd_steps_std : mm_sgd_steps) (&v, c->rows.X, c->rows.y, c->rows.cls, ord + i,
+												 Min(4096, count - i), c->shuffled ? count - i : 0);
 	}
 	if (mm_sgd_finish(st, size, &a, &out, &err) != MM_OK)
 		mm_pg_raise(&err);
