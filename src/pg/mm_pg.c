@@ -104,6 +104,14 @@ mm_pg_features(ArrayType *a, int *n, const char *what)
 				 errhint("Impute missing values first, or train with the \"impute\" option.")));
 	len = ARR_DIMS(a)[0];
 	v = (double *) ARR_DATA_PTR(a);
+	mm_pg_check_all_finite(v, len, what);
+	*n = len;
+	return v;
+}
+
+void
+mm_pg_check_all_finite(const double *v, int len, const char *what)
+{
 	/* one branch-free pass, then find the culprit */
 	if (unlikely(!mm_all_finite(v, (size_t) len)))
 		for (int i = 0; i < len; i++)
@@ -112,8 +120,6 @@ mm_pg_features(ArrayType *a, int *n, const char *what)
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("%s must contain only finite values", what),
 						 errdetail("Element %d is %s.", i + 1, isnan(v[i]) ? "NaN" : "infinite")));
-	*n = len;
-	return v;
 }
 
 void

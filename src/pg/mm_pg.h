@@ -28,6 +28,8 @@ extern double *mm_pg_features(ArrayType *a, int *n, const char *what);
 
 /* Checks a finite float8 label. */
 extern void mm_pg_check_finite(double v, const char *what);
+/* ERROR (22000, naming the first culprit) unless every v[i] is finite. */
+extern void mm_pg_check_all_finite(const double *v, int len, const char *what);
 
 /* Builds a bytea holding an encoded model (palloc'd in the current context). */
 extern bytea *mm_pg_encode_model(const mm_model *m);

@@ -722,21 +722,15 @@ row_hash_nulls(ArrayType *a, double y, const char *what)
 	deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	v = palloc(sizeof(double) * n);
 	for (int i = 0; i < n; i++)
-	{
+		v[i] = nulls[i] ? 0.0 : DatumGetFloat8(elems[i]);
+	mm_pg_check_all_finite(v, n, what);
+	for (int i = 0; i < n; i++)
 		if (nulls[i])
 		{
 			uint64		w = NULL_ELEMENT_WORD;
 
 			memcpy(&v[i], &w, sizeof(double));
-			continue;
 		}
-		v[i] = DatumGetFloat8(elems[i]);
-		if (isnan(v[i]) || isinf(v[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s must contain only finite values", what),
-					 errdetail("Element %d is %s.", i + 1, isnan(v[i]) ? "NaN" : "infinite")));
-	}
 	h = mm_row_hash(v, (uint32) n, y);
 	pfree(v);
 	pfree(elems);

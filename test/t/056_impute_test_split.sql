@@ -2,7 +2,7 @@
 -- rows are assigned to the test set by their raw values, NULLs included (not by the imputed
 -- values, which depend on the assignment). Both modes agree.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 SET LOCAL modelmgr.progress_every = 0;
 SET LOCAL client_min_messages = warning;
 
@@ -34,6 +34,8 @@ SELECT is((training -> 'rows' ->> 'test')::int, (SELECT count(*)::int FROM imp_r
           'test rows are the rows whose raw values, NULLs included, hash below the fraction') FROM lin;
 SELECT isnt(modelmgr._row_unit(ARRAY[NULL, 1]::float8[], 1, 0), modelmgr._row_unit(ARRAY[0, 1]::float8[], 1, 0),
             'a NULL element hashes unlike any value (no tie between a NULL and a zero)');
+SELECT throws_ok($$SELECT modelmgr._row_unit(ARRAY[NULL, 'NaN']::float8[], 1, 0)$$, '22000',
+                 'feature array must contain only finite values', 'a NaN beside a NULL element is still an error');
 SELECT is(modelmgr.deploy('imp_lin'), (SELECT version FROM lin), 'deployed');
 -- a NULL a is replaced by the fill: the prediction of the raw row against prepared arrays
 SELECT cmp_ok((SELECT max(abs(modelmgr.predict('imp_lin', i) - modelmgr.predict(l.model, ARRAY[f.train_mean, i.b])))
