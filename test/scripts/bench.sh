@@ -2,9 +2,10 @@
 # bench.sh: the modelmgr benchmark (`make bench`).
 #   Starts a private cluster (shared_buffers 2GB), creates the extension, generates a deterministic
 #   synthetic data set (test/scripts/bench.sql), VACUUM ANALYZE, warms the cache, and times every
-#   operation serially (max_parallel_workers_per_gather = 0) and with 2 parallel workers, best of
-#   REPS runs, each run in a fresh session. Then measures the peak backend memory of streaming
-#   training at two table sizes, and trains the same logistic model outside the database
+#   operation serially (max_parallel_workers_per_gather = 0), serially in one warm session and
+#   with 2 parallel workers, best of REPS runs taken in interleaved rounds (see run_group). Then
+#   measures the peak backend memory of streaming training at two table sizes, and trains the
+#   same logistic model outside the database
 #   (psql \copy + numpy + scikit-learn, test/scripts/bench.py). Prints a table and writes
 #   bench-results/latest.json. See docs/benchmark.md.
 # Environment:
@@ -13,7 +14,7 @@
 #   SLOW (20)                          a run longer than this many seconds is not repeated
 #   MEM_ROWS ("100000 2000000")        table sizes for the streaming-training memory measurement
 #   MEM_EPOCHS (3)                     epochs of streaming training in the memory measurement
-#   MARGINAL_EPOCHS ("2 12")           epoch counts timed for the marginal cost of an epoch
+#   MARGINAL_EPOCHS ("2 22")           epoch counts timed for the marginal cost of an epoch
 #   SKLEARN (1)                        0 skips the scikit-learn comparison
 #   OUT_JSON (bench-results/latest.json)
 #   BENCH_CLUSTER (own)                own: private cluster, build + install first;
@@ -31,7 +32,7 @@ REPS=${REPS:-5}
 SLOW=${SLOW:-20}
 MEM_ROWS=${MEM_ROWS:-"100000 2000000"}
 MEM_EPOCHS=${MEM_EPOCHS:-3}
-MARGINAL_EPOCHS=${MARGINAL_EPOCHS:-"2 12"}
+MARGINAL_EPOCHS=${MARGINAL_EPOCHS:-"2 22"}
 SKLEARN=${SKLEARN:-1}
 OUT_JSON=${OUT_JSON:-bench-results/latest.json}
 BENCH_CLUSTER=${BENCH_CLUSTER:-own}
@@ -97,91 +98,132 @@ exists() {
 }
 
 FAILED=0
-# timeit OP MODE ROWS FLOOR_OP REQUIRES SQL: best of REPS runs, into $RES.
-# MODE: serial and parallel (2 workers) time each run on a new connection; warm is serial with
-# all runs on one connection after one untimed run (a new backend first maps the shared buffers
-# it reads, ~45 ms at 1M rows, which a long-lived connection does not pay again).
-timeit() {
-    local op=$1 mode=$2 rows=$3 floor=$4 req=$5 sql=$6
-    local set times best t r note="" all=""
+# Operations are queued per group (serial, warm, parallel), then timed in REPS rounds: each round
+# runs every operation of its group once, in queue order, so a slow spell of the shared machine
+# falls on the floor and the operations alike instead of on whichever ran then. The best run of
+# each operation is reported. serial and parallel: each run on a new connection (a run longer than
+# SLOW seconds is not repeated); warm: the whole group on one connection, one untimed round, then
+# REPS timed rounds (a new backend first maps the shared buffers it reads, ~45 ms at 1M rows,
+# which a long-lived connection does not pay again).
+Q_OP=(); Q_ROWS=(); Q_FLOOR=(); Q_SQL=(); Q_NOTE=(); Q_ALL=(); Q_DONE=()
+# queue OP MODE ROWS FLOOR_OP REQUIRES SQL
+queue() {
+    local op=$1 mode=$2 rows=$3 floor=$4 req=$5 sql=$6 note=""
     if [ -n "$req" ] && ! exists "$req"; then
         printf '%s\t%s\tmissing\t\t\t%s\t%s\t%s\n' "$op" "$mode" "$rows" "$floor" "modelmgr.$req does not exist" >>"$RES"
         log "$op ($mode): missing"
         return 0
     fi
-    if [ "$mode" = parallel ]; then set=$PARALLEL_SET; else set=$SERIAL_SET; fi
     if [ "$mode" = parallel ]; then
-        if printf '%s\n' "$set" "EXPLAIN (COSTS OFF) $sql" | q -d "$DB" 2>/dev/null | grep -q Gather; then
+        if printf '%s\n' "$PARALLEL_SET" "EXPLAIN (COSTS OFF) $sql" | q 2>/dev/null | grep -q Gather; then
             note="parallel plan"
         else
             note="no parallel plan"
         fi
-    fi
-    # milliseconds of each run, one per line
-    if [ "$mode" = warm ]; then
+    elif [ "$mode" = warm ]; then
         note="one session"
-        all=$({ printf '%s\n' "SET client_min_messages = warning;" "$set" "$sql;" '\timing on'
-                for ((r = 1; r <= REPS; r++)); do printf '%s\n' "$sql;"; done; } \
-              | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
-    else
-        for ((r = 1; r <= REPS; r++)); do
-            t=$(printf '%s\n' "SET client_min_messages = warning;" "$set" '\timing on' "$sql" \
-                | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
-            if [ -s "$WORK/err" ] || [ -z "$t" ]; then all=""; break; fi
-            all="$all${all:+$'\n'}$t"
-            awk -v ms="$t" -v s="$SLOW" 'BEGIN { exit !(ms / 1000 > s) }' && break
-        done
     fi
-    if [ -s "$WORK/err" ] || [ -z "$all" ]; then
-        note=$(tr '\n\t' '  ' <"$WORK/err" | cut -c1-300)
-        printf '%s\t%s\terror\t\t\t%s\t%s\t%s\n' "$op" "$mode" "$rows" "$floor" "$note" >>"$RES"
-        log "$op ($mode): ERROR $note"
+    Q_OP+=("$op"); Q_ROWS+=("$rows"); Q_FLOOR+=("$floor"); Q_SQL+=("$sql"); Q_NOTE+=("$note")
+    Q_ALL+=(""); Q_DONE+=(0)
+}
+
+# record I MODE: the queued operation I's line in $RES (best of its runs, or its error)
+record() {
+    local i=$1 mode=$2 op=${Q_OP[$1]} all=${Q_ALL[$1]} times best
+    if [ "${Q_DONE[$i]}" = error ] || [ -z "$all" ]; then
+        printf '%s\t%s\terror\t\t\t%s\t%s\t%s\n' "$op" "$mode" "${Q_ROWS[$i]}" "${Q_FLOOR[$i]}" "${Q_NOTE[$i]}" >>"$RES"
+        log "$op ($mode): ERROR ${Q_NOTE[$i]}"
         FAILED=1
         return 0
     fi
     times=$(echo "$all" | awk '{ printf "%s%.6f", (NR > 1 ? " " : ""), $1 / 1000 }')
     best=$(echo "$all" | awk 'NR == 1 || $1 < m { m = $1 } END { printf "%.6f", m / 1000 }')
-    printf '%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$op" "$mode" "$best" "$times" "$rows" "$floor" "$note" >>"$RES"
+    printf '%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$op" "$mode" "$best" "$times" "${Q_ROWS[$i]}" "${Q_FLOOR[$i]}" "${Q_NOTE[$i]}" >>"$RES"
     log "$op ($mode): $best s  [$times]"
+}
+
+# run_group MODE: times the queued operations, records them, empties the queue
+run_group() {
+    local mode=$1 set=$SERIAL_SET r i t n=${#Q_OP[@]} out
+    [ "$mode" = parallel ] && set=$PARALLEL_SET
+    if [ "$mode" = warm ]; then
+        # one session; each statement is preceded by a marker line "@@ round index"
+        out=$({ printf '%s\n' "SET client_min_messages = warning;" "$set" '\timing on'
+                for ((r = 0; r <= REPS; r++)); do
+                    for ((i = 0; i < n; i++)); do printf '%s\n' "\\echo @@ $r $i" "${Q_SQL[$i]};"; done
+                done; } | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err")
+        if [ -s "$WORK/err" ]; then
+            for ((i = 0; i < n; i++)); do Q_DONE[$i]=error; Q_NOTE[$i]=$(tr '\n\t' '  ' <"$WORK/err" | cut -c1-300); done
+        else
+            for ((i = 0; i < n; i++)); do
+                # the times of rounds 1..REPS (round 0 is the untimed warm-up)
+                Q_ALL[$i]=$(echo "$out" | awk -v i="$i" '
+                    /^@@ / { r = $2; k = $3; next }
+                    /^Time: / && k == i && r > 0 { print $2 }')
+            done
+        fi
+    else
+        for ((r = 1; r <= REPS; r++)); do
+            for ((i = 0; i < n; i++)); do
+                [ "${Q_DONE[$i]}" = 0 ] || continue
+                t=$(printf '%s\n' "SET client_min_messages = warning;" "$set" '\timing on' "${Q_SQL[$i]}" \
+                    | psql -X -q -At -v ON_ERROR_STOP=1 2>"$WORK/err" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+                if [ -s "$WORK/err" ] || [ -z "$t" ]; then
+                    Q_DONE[$i]=error
+                    Q_NOTE[$i]=$(tr '\n\t' '  ' <"$WORK/err" | cut -c1-300)
+                    continue
+                fi
+                Q_ALL[$i]="${Q_ALL[$i]}${Q_ALL[$i]:+$'\n'}$t"
+                awk -v ms="$t" -v s="$SLOW" 'BEGIN { exit !(ms / 1000 > s) }' && Q_DONE[$i]=1
+            done
+            log "$mode: round $r of $REPS done"
+        done
+    fi
+    for ((i = 0; i < n; i++)); do record "$i" "$mode"; done
+    Q_OP=(); Q_ROWS=(); Q_FLOOR=(); Q_SQL=(); Q_NOTE=(); Q_ALL=(); Q_DONE=()
 }
 
 PROBA_M="'$MODEL'::bytea"
 SGD_START="modelmgr.sgd_init('logistic_regression', $FEATURES, '{}')"
 TRAIN_SRC="SELECT x, label FROM $T WHERE id % 5 <> 0"
-for mode in serial warm parallel; do
-    timeit floor "$mode" "$ROWS" "" "" "SELECT sum(x[1]) FROM $T"
-    timeit "count(*)" "$mode" "$ROWS" floor "" "SELECT count(*) FROM $T"
-    timeit "floor (wide table)" "$mode" "$ROWS" floor "" "SELECT sum(f1) FROM $W"
-    timeit "predict(bytea, x)" "$mode" "$ROWS" floor predict "SELECT sum(modelmgr.predict($PROBA_M, x)) FROM $T"
-    timeit "predict(name, x)" "$mode" "$ROWS" floor predict "SELECT sum(modelmgr.predict('bench_lin'::text, x)) FROM $T"
-    # reading every feature column of the wide table: what any use of the columns costs PostgreSQL
-    timeit "wide table, sum(f$FEATURES)" "$mode" "$ROWS" floor "" "SELECT sum(f$FEATURES) FROM $W"
-    timeit "predict(name, row)" "$mode" "$ROWS" floor predict \
-        "SELECT sum(modelmgr.predict('bench_lin'::text, w)) FROM $W AS w"
-    timeit "linreg_fit" "$mode" "$ROWS" floor linreg_fit "SELECT length(modelmgr.linreg_fit(x, y)) FROM $T"
-    timeit "sgd_epoch (streaming, 1 pass)" "$mode" "$ROWS" floor sgd_epoch \
-        "SELECT length(modelmgr.sgd_epoch($SGD_START, x, label)) FROM $T"
-    timeit "roc_auc" "$mode" "$ROWS" floor roc_auc "SELECT modelmgr.roc_auc(score, label) FROM $T"
-    timeit "accuracy" "$mode" "$ROWS" floor accuracy "SELECT modelmgr.accuracy(pred, label) FROM $T"
-    timeit "confusion_matrix" "$mode" "$ROWS" floor confusion_matrix \
-        "SELECT length(modelmgr.confusion_matrix(pred, label)::text) FROM $T"
-    timeit "describe" "$mode" "$ROWS" floor describe "SELECT length(modelmgr.describe(x)::text) FROM $T"
-    timeit "corr_matrix" "$mode" "$ROWS" floor corr_matrix "SELECT cardinality(modelmgr.corr_matrix(x)) FROM $T"
-done
-
 # train(): always serial inside (it pins max_parallel_workers_per_gather = 0 for a deterministic row order)
 train_sql() { # name options
     echo "SELECT (modelmgr.train('$1', \$q\$$TRAIN_SRC\$q\$, 'label', ARRAY['x'], 'logistic_regression', '$2')).version"
 }
-timeit "train() logreg, memory, to convergence" serial "$NTRAIN" floor train "$(train_sql bench_lr '{"mode": "memory"}')"
-timeit "train() logreg, streaming, to convergence" serial "$NTRAIN" floor train "$(train_sql bench_lr_stream '{"mode": "streaming"}')"
-# the exact optimum of the objective scikit-learn's LogisticRegression solves (l2 = 1/(C n) = 1e-4)
-timeit "train() logreg, memory, lbfgs" serial "$NTRAIN" floor train "$(train_sql bench_lr_lbfgs '{"mode": "memory", "solver": "lbfgs", "l2": 1e-4}')"
 set -- $MARGINAL_EPOCHS
 E1=$1; E2=$2
-for e in "$E1" "$E2"; do
-    timeit "train() logreg, memory, $e epochs" serial "$NTRAIN" floor train \
-        "$(train_sql bench_lr_e$e "{\"mode\": \"memory\", \"epochs\": $e, \"tol\": 0, \"n_iter_no_change\": 100000}")"
+for mode in serial warm parallel; do
+    queue floor "$mode" "$ROWS" "" "" "SELECT sum(x[1]) FROM $T"
+    queue "count(*)" "$mode" "$ROWS" floor "" "SELECT count(*) FROM $T"
+    queue "floor (wide table)" "$mode" "$ROWS" floor "" "SELECT sum(f1) FROM $W"
+    queue "predict(bytea, x)" "$mode" "$ROWS" floor predict "SELECT sum(modelmgr.predict($PROBA_M, x)) FROM $T"
+    queue "predict(name, x)" "$mode" "$ROWS" floor predict "SELECT sum(modelmgr.predict('bench_lin'::text, x)) FROM $T"
+    # reading every feature column of the wide table: what any use of the columns costs PostgreSQL
+    queue "wide table, sum(f$FEATURES)" "$mode" "$ROWS" floor "" "SELECT sum(f$FEATURES) FROM $W"
+    queue "predict(name, row)" "$mode" "$ROWS" floor predict \
+        "SELECT sum(modelmgr.predict('bench_lin'::text, w)) FROM $W AS w"
+    queue "linreg_fit" "$mode" "$ROWS" floor linreg_fit "SELECT length(modelmgr.linreg_fit(x, y)) FROM $T"
+    queue "sgd_epoch (streaming, 1 pass)" "$mode" "$ROWS" floor sgd_epoch \
+        "SELECT length(modelmgr.sgd_epoch($SGD_START, x, label)) FROM $T"
+    queue "roc_auc" "$mode" "$ROWS" floor roc_auc "SELECT modelmgr.roc_auc(score, label) FROM $T"
+    # reading the two columns the metrics read: what any use of them costs PostgreSQL
+    queue "metric columns, sum(pred + label)" "$mode" "$ROWS" floor "" "SELECT sum(pred + label) FROM $T"
+    queue "accuracy" "$mode" "$ROWS" floor accuracy "SELECT modelmgr.accuracy(pred, label) FROM $T"
+    queue "confusion_matrix" "$mode" "$ROWS" floor confusion_matrix \
+        "SELECT length(modelmgr.confusion_matrix(pred, label)::text) FROM $T"
+    queue "describe" "$mode" "$ROWS" floor describe "SELECT length(modelmgr.describe(x)::text) FROM $T"
+    queue "corr_matrix" "$mode" "$ROWS" floor corr_matrix "SELECT cardinality(modelmgr.corr_matrix(x)) FROM $T"
+    if [ "$mode" = serial ]; then
+        queue "train() logreg, memory, to convergence" serial "$NTRAIN" floor train "$(train_sql bench_lr '{"mode": "memory"}')"
+        queue "train() logreg, streaming, to convergence" serial "$NTRAIN" floor train "$(train_sql bench_lr_stream '{"mode": "streaming"}')"
+        # the exact optimum of the objective scikit-learn's LogisticRegression solves (l2 = 1/(C n) = 1e-4)
+        queue "train() logreg, memory, lbfgs" serial "$NTRAIN" floor train "$(train_sql bench_lr_lbfgs '{"mode": "memory", "solver": "lbfgs", "l2": 1e-4}')"
+        for e in "$E1" "$E2"; do
+            queue "train() logreg, memory, $e epochs" serial "$NTRAIN" floor train \
+                "$(train_sql bench_lr_e$e "{\"mode\": \"memory\", \"epochs\": $e, \"tol\": 0, \"n_iter_no_change\": 100000}")"
+        done
+    fi
+    run_group "$mode"
 done
 TRAIN_FACTS=$WORK/train.json
 if exists train; then
