@@ -453,8 +453,6 @@ Datum
 mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind, ArrayType *xa)
 {
 	double		scores[MM_MAX_OUTPUTS_STACK];
-	double		proba[MM_MAX_OUTPUTS_STACK];
-	Datum		elems[MM_MAX_OUTPUTS_STACK];
 
 	if (unlikely(m->n_outputs > MM_MAX_OUTPUTS_STACK))
 		ereport(ERROR,
@@ -473,6 +471,15 @@ mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind, ArrayType *
 					 errmsg("prediction is not finite"),
 					 errdetail("The features are too large for this model's weights.")));
 		}
+	return mm_pg_predict_scored(m, scores, kind);
+}
+
+Datum
+mm_pg_predict_scored(const mm_model *m, const double *scores, mm_pred_kind kind)
+{
+	double		proba[MM_MAX_OUTPUTS_STACK];
+	Datum		elems[MM_MAX_OUTPUTS_STACK];
+
 	switch (kind)
 	{
 		case MM_PRED_VALUE:

@@ -133,6 +133,9 @@ mm_pg_prefetch_next_tuple(const void *datum)
 /* Scores x with m and returns the prediction; xa (or NULL) is the array x came from. */
 extern Datum mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind, ArrayType *xa);
 
+/* The prediction from scores already computed (mm_model_scores) and checked to be finite. */
+extern Datum mm_pg_predict_scored(const mm_model *m, const double *scores, mm_pred_kind kind);
+
 /*
  * SQL for a training or scoring source usable as "FROM <src> AS s": a table or view name resolved
  * to its relation and quoted again, or a single plain SELECT (parsed first) in parentheses.

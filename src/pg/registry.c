@@ -78,6 +78,7 @@ typedef struct name_cache
 	double	   *colfills;		/* imputation fill, NaN for none */
 	const char **colnames;
 	bool		colfloat8;		/* every feature column is float8 */
+	bool		colident;		/* feature j is argument 3 + j */
 } name_cache;
 
 static Oid	registry_nsp_cached = InvalidOid;
@@ -914,12 +915,62 @@ build_column_map(FunctionCallInfo fcinfo, name_cache *c)
 			elog(ERROR, "_predict_columns: argument %d is not numeric", 3 + k + 1);
 	}
 	c->colfloat8 = true;
+	c->colident = true;
 	for (uint32 j = 0; j < d; j++)
+	{
 		c->colfloat8 &= types[j] == FLOAT8OID;
+		c->colident &= argnos[j] == 3 + (int) j;
+	}
 	c->coltypes = types;
 	c->colfills = fills;
 	c->colnames = colnames;
 	c->colargs = argnos;
+}
+
+/*
+ * For a model with one output and float8 columns: its score straight from the arguments, in
+ * mm_model_scores' order (the same bits). argnos: the argument of each feature, or NULL when
+ * feature j is argument 3 + j (the planner passes them in the model's order), which saves a
+ * load per column. False when a column is NULL, NaN or infinite, or the score is not finite:
+ * then the column-by-column path says which column it was.
+ */
+static inline __attribute__((always_inline)) bool
+column_score(FunctionCallInfo fcinfo, const int *argnos, const mm_model *m, double *score)
+{
+	uint32		d = m->n_features;
+	const double *e = m->eff;
+	const NullableDatum *args = fcinfo->args;
+	bool		anynull = false;
+	double		s0 = 0,
+				s1 = 0,
+				s2 = 0,
+				s3 = 0,
+				s;
+	uint32		j = 0;
+
+#define COLUMN_ARG(j) (argnos ? &args[argnos[j]] : &args[3 + (j)])
+	for (; j + 4 <= d; j += 4)
+	{
+		const NullableDatum *a0 = COLUMN_ARG(j),
+				   *a1 = COLUMN_ARG(j + 1),
+				   *a2 = COLUMN_ARG(j + 2),
+				   *a3 = COLUMN_ARG(j + 3);
+
+		anynull |= a0->isnull | a1->isnull | a2->isnull | a3->isnull;
+		s0 += e[j + 1] * DatumGetFloat8(a0->value);
+		s1 += e[j + 2] * DatumGetFloat8(a1->value);
+		s2 += e[j + 3] * DatumGetFloat8(a2->value);
+		s3 += e[j + 4] * DatumGetFloat8(a3->value);
+	}
+	for (; j < d; j++)
+	{
+		anynull |= COLUMN_ARG(j)->isnull;
+		s0 += e[j + 1] * DatumGetFloat8(COLUMN_ARG(j)->value);
+	}
+#undef COLUMN_ARG
+	s = e[0] + ((s0 + s1) + (s2 + s3));
+	*score = s;
+	return !anynull && !isinf(s) && !isnan(s);
 }
 
 static Datum
@@ -934,7 +985,15 @@ predict_columns(FunctionCallInfo fcinfo, mm_pred_kind kind)
 	c = resolve(fcinfo, PG_GETARG_TEXT_PP(0));
 	if (c->colargs == NULL)
 		build_column_map(fcinfo, c);
-	if (c->colfloat8)
+	if (c->colfloat8 && c->model->n_outputs == 1)
+	{
+		double		score;
+
+		if (likely(c->colident ? column_score(fcinfo, NULL, c->model, &score)
+				   : column_score(fcinfo, c->colargs, c->model, &score)))
+			return mm_pg_predict_scored(c->model, &score, kind);
+	}
+	else if (c->colfloat8)
 	{
 		/* float8 columns: copy, then one branch-free check for NULLs and non-finite values */
 		bool		anynull = false;

@@ -2,7 +2,7 @@
 -- columns instead of a composite value per row (_predict_columns). Same results, NULLs and errors
 -- as the row itself; a redeploy under a cached plan is either followed or refused clearly.
 BEGIN;
-SELECT plan(32);
+SELECT plan(36);
 SET LOCAL client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.run_q() RETURNS float8 LANGUAGE plpgsql AS $$
@@ -68,6 +68,28 @@ SELECT is((SELECT count(*) FROM iris i JOIN (SELECT * FROM iris OFFSET 0) s USIN
            WHERE modelmgr.predict_label('pc_iris', i) IS DISTINCT FROM modelmgr.predict_label('pc_iris', s)
               OR modelmgr.predict_proba('pc_iris', i) IS DISTINCT FROM modelmgr.predict_proba('pc_iris', s)),
           0::bigint, 'predict_label and predict_proba: columns == row on every row');
+
+-- one output (a binary classifier on 30 columns: four at a time and a tail of two): the score is
+-- taken straight from the column arguments, with the same bits as from the row and the array
+SELECT modelmgr.train('pc_bc', 'breast_cancer', 'target',
+                      (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+                       WHERE attrelid = 'breast_cancer'::regclass AND attnum > 1 AND attname NOT IN ('target', 'x')
+                         AND NOT attisdropped),
+                      'logistic_regression', '{"solver": "lbfgs", "auto_deploy": true}');
+SELECT matches(pg_temp.plan_of($$SELECT modelmgr.predict('pc_bc', b) FROM breast_cancer b$$), '_predict_columns',
+               'the binary classifier''s row form is planned as _predict_columns');
+SELECT is((SELECT count(*) FROM breast_cancer b JOIN (SELECT * FROM breast_cancer OFFSET 0) s USING (id)
+           WHERE modelmgr.predict('pc_bc', b) IS DISTINCT FROM modelmgr.predict('pc_bc', s)
+              OR modelmgr.predict_label('pc_bc', b) IS DISTINCT FROM modelmgr.predict_label('pc_bc', s)
+              OR modelmgr.predict_proba('pc_bc', b) IS DISTINCT FROM modelmgr.predict_proba('pc_bc', s)),
+          0::bigint, 'binary classifier: predict, predict_label and predict_proba from the columns == from the row');
+SELECT is((SELECT count(*) FROM breast_cancer b
+           WHERE modelmgr.predict_proba('pc_bc', b) IS DISTINCT FROM modelmgr.predict_proba('pc_bc', b.x)),
+          0::bigint, 'binary classifier: columns == feature array on every row');
+CREATE TEMP TABLE pc_bc_bad AS SELECT * FROM breast_cancer WHERE id <= 3;
+UPDATE pc_bc_bad SET worst_symmetry = 'Infinity' WHERE id = 3;
+SELECT throws_ok($$SELECT modelmgr.predict('pc_bc', b) FROM pc_bc_bad b$$, '22000', 'feature column "worst_symmetry" must be finite',
+                 'binary classifier: an infinite column in the tail is named');
 
 -- a NULL row (outer join) gives NULL, as the STRICT row form does
 SELECT is((SELECT modelmgr.predict('pc_diab', d) FROM (VALUES (1)) v(i) LEFT JOIN diabetes d ON false), NULL::float8,
