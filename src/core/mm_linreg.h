@@ -46,6 +46,12 @@ typedef struct mm_ls_view
 void		mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uint32_t m, size_t p,
 							  double *bsum);
 
+/*
+ * The fold's scatter update on x86-64 CPUs with AVX2 and FMA: the upper triangle only, in tiles
+ * of fused multiply-adds, instead of dsyrk. -1 (the default): by the CPU; 0 or 1: a test's choice.
+ */
+extern int	mm_syrk_wide;
+
 /* Block capacity used for d features. */
 uint32_t	mm_ls_capacity(uint32_t d);
 /* Size of a state, 0 if d is out of range. */
