@@ -4,7 +4,7 @@
 -- parallel and merged plans.
 -- References: /usr/bin/python3 test/scripts/reference_stats.py (numpy 1.24.2).
 BEGIN;
-SELECT plan(39);
+SELECT plan(42);
 
 CREATE TEMP TABLE ref (stat text PRIMARY KEY, v float8[]);
 INSERT INTO ref VALUES
@@ -167,6 +167,25 @@ SELECT matches(pg_temp.plan_text('SELECT modelmgr.describe(x || g::float8) FROM 
 SELECT is((SELECT pg_temp.stat(:'par_big'::jsonb, 'p25') || pg_temp.stat(:'par_big'::jsonb, 'p50') || pg_temp.stat(:'par_big'::jsonb, 'p75')),
     (SELECT pg_temp.stat(d, 'p25') || pg_temp.stat(d, 'p50') || pg_temp.stat(d, 'p75') FROM big_ser),
     'parallel describe of 22,760 rows: the same sampled quartiles as serial');
+
+-- one call site serving many states: hash-aggregated groups interleaved row by row (each group's
+-- sample grows and is trimmed: 22,760 distinct rows), NULL arrays among them, and a running window
+SET LOCAL enable_sort = off;
+SET LOCAL enable_hashagg = on;
+CREATE TEMP TABLE ds_in AS
+SELECT (id + g) % 3 AS k, CASE WHEN (id * g) % 11 = 0 THEN NULL ELSE x || g::float8 END AS x
+FROM breast_cancer, generate_series(1, 40) g ORDER BY g, id;
+CREATE TEMP TABLE ds_groups AS SELECT k, modelmgr.describe(x) AS d FROM ds_in GROUP BY k;
+-- (both read ds_in in its physical order, so each group sees its rows in the same order)
+SELECT is((SELECT count(*) FROM ds_groups s
+           WHERE s.d IS DISTINCT FROM (SELECT modelmgr.describe(x) FROM ds_in WHERE k = s.k)),
+          0::bigint, 'describe per hash-aggregated group (groups interleaved, NULL arrays among them) = each group alone');
+SELECT is((SELECT count(*) FROM ds_groups), 3::bigint, 'three groups');
+RESET enable_sort;
+RESET enable_hashagg;
+SELECT is((SELECT d FROM (SELECT id, modelmgr.describe(x) OVER (ORDER BY id) AS d FROM breast_cancer) w WHERE id = 300),
+          (SELECT modelmgr.describe(x) FROM (SELECT x FROM breast_cancer WHERE id <= 300 ORDER BY id) s),
+          'describe as a running window aggregate = describe of the rows so far');
 
 SELECT * FROM finish();
 ROLLBACK;
