@@ -80,7 +80,7 @@ RATIO_TARGETS = [
     ("roc_auc", 4.0), ("accuracy", 1.5), ("confusion_matrix", 1.5), ("describe", 2.0), ("corr_matrix", 3.0),
 ]
 # what PostgreSQL itself pays to read the columns an operation reads (a plain sum of them);
-# the row form's reference, the sum of the last feature column, is added by cmd_report
+# the row form's one-session reference, the sum of the last feature column, is added by cmd_report
 WARM_REFERENCES = {
     "accuracy": "metric columns, sum(pred + label)",
     "confusion_matrix": "metric columns, sum(pred + label)",
@@ -158,14 +158,23 @@ def cmd_report(a):
     # targets
     targets = []
 
-    def target(name, goal, value, met):
-        targets.append({"target": name, "goal": goal, "value": value,
-                        "met": None if value is None else bool(met)})
+    def target(name, goal, value, met, note=None):
+        t = {"target": name, "goal": goal, "value": value, "met": None if value is None else bool(met)}
+        if note:
+            t["note"] = note
+        targets.append(t)
 
     for op, mx in RATIO_TARGETS:
         o = by.get((op, "serial"))
         r = o["ratio"] if o else None
-        target("%s / floor" % op, "<= %gx" % mx, r, r is not None and r <= mx)
+        # where PostgreSQL's own read of the operation's columns is already over the threshold,
+        # say so beside the target (the operation cannot cost less than reading its inputs)
+        ref_op = WARM_REFERENCES.get(op)
+        ref = by.get((ref_op, "serial")) if ref_op else None
+        note = None
+        if ref and ref["ratio"] is not None and ref["ratio"] > mx:
+            note = "PostgreSQL's own %s is %.2fx" % (ref_op, ref["ratio"])
+        target("%s / floor" % op, "<= %gx" % mx, r, r is not None and r <= mx, note)
     # The same thresholds on the timings of one warm session (no fresh backend's page faults in
     # either number): stricter than the targets' method, reported beside them, not as targets.
     # Where the operation reads columns that cost PostgreSQL itself a lot to read, that cost (a
@@ -278,7 +287,8 @@ def cmd_report(a):
     print("|---|---|---:|---|")
     for t in targets:
         print("| %s | %s | %s | %s |" % (t["target"], t["goal"], fnum(t["value"], "%.3f"),
-                                         "n/a" if t["met"] is None else ("yes" if t["met"] else "**MISSED**")))
+                                         ("n/a" if t["met"] is None else ("yes" if t["met"] else "**MISSED**"))
+                                         + ("; %s" % t["note"] if t.get("note") else "")))
     if warm:
         print()
         print("One warm session (stricter than the targets' method; for information):")
