@@ -199,7 +199,7 @@ syrk_upper_wide(double *com, const double *buf, uint32_t m, size_t p)
 					com[a + b * p] += t[a - a0];
 			}
 		}
-	/* the last p - q columns: eight rows of com at a time above q, then the few rows from q on */
+	/* the last p - q columns: four rows of com at a time above q, then the few rows from q on */
 	for (size_t b = q; b < p; b++)
 	{
 		size_t		a0 = 0;
