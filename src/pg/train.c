@@ -1825,6 +1825,13 @@ materialize_once(train_ctx *c)
 		elog(ERROR, "train: could not materialize the shuffled rows (%d)", rc);
 }
 
+/*
+ * One streaming epoch: sgd_epoch over the source query, its rows in the epoch's order. A shuffled
+ * epoch sorts the rows in a subquery, whose order a plain aggregate over it keeps (train() plans
+ * without parallel workers), not with ORDER BY inside the aggregate call: that sort would carry
+ * every argument in every row, the model too (1.4 kB at 32 features, five times the row), and
+ * write it all to temporary files once the rows outgrow work_mem (test/sh/streaming_sort_width.sh).
+ */
 static bytea *
 epoch_streaming(train_ctx *c, bytea *model, int epoch)
 {
@@ -1838,12 +1845,14 @@ epoch_streaming(train_ctx *c, bytea *model, int epoch)
 			materialize_once(c);
 		sql = psprintf("SELECT modelmgr.sgd_epoch($2, t.x, t.y) FROM pg_temp.%s AS t", quote_identifier(c->once_table));
 	}
-	else
-		sql = psprintf("SELECT modelmgr.sgd_epoch($2, q.x, q.y%s%s%s) FROM (%s) AS q WHERE %s",
-					   c->o.shuffle == SHUFFLE_NONE ? "" : " ORDER BY modelmgr._row_unit(",
-					   c->o.shuffle == SHUFFLE_NONE ? "" : c->hcol,
-					   c->o.shuffle == SHUFFLE_NONE ? "" : ", q.y, $3)",
+	else if (c->o.shuffle == SHUFFLE_NONE)
+		sql = psprintf("SELECT modelmgr.sgd_epoch($2, q.x, q.y) FROM (%s) AS q WHERE %s",
 					   c->base, c->train_where);
+	else
+		/* shuffled: sorted in a subquery (see the comment above this function) */
+		sql = psprintf("SELECT modelmgr.sgd_epoch($2, s.x, s.y) FROM "
+					   "(SELECT q.x, q.y FROM (%s) AS q WHERE %s ORDER BY modelmgr._row_unit(%s, q.y, $3)) AS s",
+					   c->base, c->train_where, c->hcol);
 
 	spi_run(sql, c, PointerGetDatum(model), (int64) shuffle_seed(&c->o, epoch), 1);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);

@@ -3,7 +3,7 @@
 -- has AVX2) or, for the other cases, row by row like sgd_epoch, and must match streaming mode's
 -- sgd_epoch aggregate bit for bit whatever the loss, schedule, shuffle, penalty and classes.
 BEGIN;
-SELECT plan(11);
+SELECT plan(12);
 SET LOCAL modelmgr.progress_every = 0;
 SET LOCAL client_min_messages = warning;
 
@@ -42,6 +42,15 @@ FROM runs a JOIN runs b ON a.name = b.name AND a.mode = 'memory' AND b.mode = 's
 JOIN cfg c ON c.name = a.name
 WHERE a.training ->> 'mode' = 'memory' AND b.training ->> 'mode' = 'streaming'
 ORDER BY c.name;
+
+-- a shuffled streaming epoch whose sort spills to temporary files (569 rows of 30 features are
+-- ~170 kB) keeps memory mode's order too
+SET LOCAL work_mem = '64kB';
+SELECT is((modelmgr.train('modes_spill', 'SELECT * FROM breast_cancer', 'target', ARRAY['x'], 'logistic_regression',
+                          '{"mode": "streaming", "epochs": 4, "seed": 11}')).model,
+          (modelmgr.train('modes_spill', 'SELECT * FROM breast_cancer', 'target', ARRAY['x'], 'logistic_regression',
+                          '{"mode": "memory", "epochs": 4, "seed": 11}')).model,
+          'memory = streaming, byte for byte, when the shuffled epochs sort on disk (work_mem 64kB)');
 
 SELECT * FROM finish();
 ROLLBACK;
