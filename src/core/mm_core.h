@@ -58,8 +58,14 @@ void		mm_fail_detail(mm_err *err, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 void	   *mm_alloc_array(const mm_alloc *a, size_t n, size_t elsize);
 
-/* CRC-32C (Castagnoli), software, table driven. */
+/*
+ * CRC-32C (Castagnoli): the crc32 instruction where the CPU has SSE 4.2 (x86-64), else a table.
+ * mm_crc32c_hw: -1 (default) decides by the CPU, 0 always uses the table, 1 the instruction when
+ * the CPU has it (tests compare the two).
+ */
 uint32_t	mm_crc32c(uint32_t crc, const void *data, size_t len);
+extern int	mm_crc32c_hw;
+int			mm_crc32c_hw_available(void);
 
 /* Little-endian writer into a caller-provided buffer. */
 typedef struct mm_writer
