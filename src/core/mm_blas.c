@@ -69,3 +69,9 @@ mm_blas_error(void)
 {
 	return errbuf[0] ? errbuf : "BLAS library not loaded";
 }
+
+int
+mm_blas_state(void)
+{
+	return state;
+}

@@ -34,5 +34,7 @@ typedef struct mm_blas_api
  */
 const mm_blas_api *mm_blas(void);
 const char *mm_blas_error(void);
+/* 0 while nothing has tried to open the library, 1 once opened, -1 if it could not be. */
+int			mm_blas_state(void);
 
 #endif

@@ -48,7 +48,9 @@ void		mm_comoments_fold(uint64_t *n, double *mean, double *com, double *buf, uin
 
 /*
  * The fold's scatter update on x86-64 CPUs with AVX2 and FMA: the upper triangle only, in tiles
- * of fused multiply-adds, instead of dsyrk. -1 (the default): by the CPU; 0 or 1: a test's choice.
+ * of fused multiply-adds, and its rank-one correction, instead of dsyrk and dsyr (OpenBLAS is then
+ * not opened by a fold). -1 (the default): by the CPU; 0: dsyrk; 1: the tiles where the CPU has
+ * them (a test's choice).
  */
 extern int	mm_syrk_wide;
 

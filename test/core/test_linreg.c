@@ -4,6 +4,7 @@
  * Exact solutions of noiseless systems, ridge against closed forms, combine == one pass,
  * rank deficiency, state validation, and features on wildly different scales.
  */
+#include "mm_blas.h"
 #include "mm_linreg.h"
 #include "unit.h"
 
@@ -890,9 +891,44 @@ test_fold_wide(void)
 	CHECK(lower_ok, "fold: the lower triangle is never written");
 }
 
+/*
+ * Run first, before anything opens OpenBLAS: a fold by the tiles (CPUs with AVX2 and FMA) leaves
+ * the library unopened (a parallel worker would pay ~2.5 ms to load it for nothing); a fold by
+ * dsyrk opens it.
+ */
+static void
+test_fold_lazy_blas(void)
+{
+	const size_t p = 5;
+	const uint32_t m = 8;
+	double		buf[8 * 5],
+				com[5 * 5] = {0},
+				mean[5],
+				bsum[5];
+	uint64_t	n = 0;
+
+	for (size_t i = 0; i < m * p; i++)
+		buf[i] = urand();
+	CHECK_EQ(mm_blas_state(), 0, "OpenBLAS is not opened before a fold needs it");
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	{
+		mm_comoments_fold(&n, mean, com, buf, m, p, bsum);
+		CHECK_EQ(mm_blas_state(), 0, "a fold by the tiles does not open OpenBLAS");
+	}
+	else
+		printf("# no AVX2 and FMA: the tiles do not run here\n");
+	for (size_t i = 0; i < m * p; i++)
+		buf[i] = urand();
+	mm_syrk_wide = 0;
+	mm_comoments_fold(&n, mean, com, buf, m, p, bsum);
+	mm_syrk_wide = -1;
+	CHECK_EQ(mm_blas_state(), 1, "a fold by dsyrk opens OpenBLAS");
+}
+
 int
 main(void)
 {
+	test_fold_lazy_blas();
 	test_sizes();
 	test_noiseless();
 	unit_arena_reset();
