@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -138,6 +139,14 @@ def cmd_report(a):
         if s and p:
             speed[op] = s / p
     derived["speedup_2_workers"] = speed
+    # the same from the median run of each (a best time can come from one lucky round; both are
+    # reported, the targets use the best times like every other target)
+    speed_med = {}
+    for op in speed:
+        s, p = by.get((op, "serial")), by.get((op, "parallel"))
+        if s and p and s["status"] == "ok" and p["status"] == "ok" and s["times"] and p["times"]:
+            speed_med[op] = statistics.median(s["times"]) / statistics.median(p["times"])
+    derived["speedup_2_workers_median"] = speed_med
     mem = []
     if os.path.exists(a.memory):
         for line in open(a.memory):
@@ -194,8 +203,10 @@ def cmd_report(a):
     target("one more in-memory epoch / floor", "<= 0.3x", r, r is not None and r <= 0.3)
     for op in ("linreg_fit", "sgd_epoch (streaming, 1 pass)"):
         v, f0 = speed.get(op), speed.get("floor")
+        vm, fm = speed_med.get(op), speed_med.get("floor")
         target("2-worker speedup of %s" % op, ">= floor's (%s)" % fnum(f0, "%.2fx"), v,
-               v is not None and f0 is not None and v >= f0)
+               v is not None and f0 is not None and v >= f0,
+               "from the median runs: %.2fx, the floor's %.2fx" % (vm, fm) if vm and fm else None)
     tr = sorted([m for m in mem if m["what"] == "train"], key=lambda m: m["rows"])
     if len(tr) >= 2:
         g = (tr[-1]["peak_RssAnon_kB"] - tr[0]["peak_RssAnon_kB"]) / 1024.0
