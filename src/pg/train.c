@@ -697,18 +697,27 @@ shuffle_seed(const train_opts *o, int epoch)
 /* What a NULL element of a row hashes as: a NaN (never a feature's value) with "NULL" in its payload. */
 #define NULL_ELEMENT_WORD UINT64CONST(0x7FF84E554C4C0000)
 
+/* Room for one row's values, kept across rows (row_hash_nulls). */
+typedef struct row_buf
+{
+	double	   *v;
+	int			cap;
+	MemoryContext cxt;			/* where v lives */
+} row_buf;
+
 /*
  * The hash of a row given as a float8[] that may hold NULLs (the raw row of a model with
- * imputed columns; see build_sql), which hash as NULL_ELEMENT_WORD. Other elements must be finite.
+ * imputed columns; see build_sql), which hash as NULL_ELEMENT_WORD. Other elements must be
+ * finite. Runs once per row: the values are read straight from the array (its NULL bitmap and
+ * packed elements) into buf, which grows only when a longer row comes.
  */
 static uint64
-row_hash_nulls(ArrayType *a, double y, const char *what)
+row_hash_nulls(ArrayType *a, double y, const char *what, row_buf *buf)
 {
-	Datum	   *elems;
-	bool	   *nulls;
+	const bits8 *bm;
+	const double *src;
 	int			n;
 	double	   *v;
-	uint64		h;
 
 	if (!(ARR_HASNULL(a) && array_contains_nulls(a)))
 	{
@@ -719,23 +728,28 @@ row_hash_nulls(ArrayType *a, double y, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s must be a one-dimensional float8 array", what)));
-	deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	v = palloc(sizeof(double) * n);
+	n = ARR_DIMS(a)[0];
+	if (n > buf->cap)
+	{
+		if (buf->v)
+			pfree(buf->v);
+		buf->v = MemoryContextAllocHuge(buf->cxt, sizeof(double) * n);
+		buf->cap = n;
+	}
+	v = buf->v;
+	bm = ARR_NULLBITMAP(a);
+	src = (const double *) ARR_DATA_PTR(a);
 	for (int i = 0; i < n; i++)
-		v[i] = nulls[i] ? 0.0 : DatumGetFloat8(elems[i]);
+		v[i] = (bm[i >> 3] & (1 << (i & 7))) ? *src++ : 0.0;
 	mm_pg_check_all_finite(v, n, what);
 	for (int i = 0; i < n; i++)
-		if (nulls[i])
+		if (!(bm[i >> 3] & (1 << (i & 7))))
 		{
 			uint64		w = NULL_ELEMENT_WORD;
 
 			memcpy(&v[i], &w, sizeof(double));
 		}
-	h = mm_row_hash(v, (uint32) n, y);
-	pfree(v);
-	pfree(elems);
-	pfree(nulls);
-	return h;
+	return mm_row_hash(v, (uint32) n, y);
 }
 
 /* The shared hash of a training row, so streaming and memory modes agree on splits and order. */
@@ -744,8 +758,16 @@ Datum
 mm_row_unit(PG_FUNCTION_ARGS)
 {
 	ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(0);
+	row_buf    *buf = (row_buf *) fcinfo->flinfo->fn_extra;
 
-	PG_RETURN_FLOAT8(unit_of(row_hash_nulls(xa, PG_GETARG_FLOAT8(1), "feature array"), (uint64) PG_GETARG_INT64(2)));
+	if (buf == NULL)
+	{
+		buf = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(row_buf));
+		buf->cxt = fcinfo->flinfo->fn_mcxt;
+		fcinfo->flinfo->fn_extra = buf;
+	}
+	PG_RETURN_FLOAT8(unit_of(row_hash_nulls(xa, PG_GETARG_FLOAT8(1), "feature array", buf),
+							 (uint64) PG_GETARG_INT64(2)));
 }
 
 /* The arrays an epoch's order is built in: allocated once per run (in the run's context). */
@@ -907,6 +929,7 @@ typedef struct train_ctx
 	double	   *std_mean;		/* memory mode: the packed training rows are standardised with */
 	double	   *std_inv;		/* these (see rows_standardise), NULL: raw */
 	const char *hcol;			/* the array a row's hash is taken over: q.x, or q.h (see build_sql) */
+	row_buf		hbuf;			/* the first pass's room for a raw row (row_hash_nulls) */
 	char	   *test_where;
 	rowset		rows;
 	sampler		sample;
@@ -1470,7 +1493,7 @@ first_pass_row(pass_receiver *pr, ArrayType *xa, double y, ArrayType *ha)
 	}
 	mm_pg_check_finite(y, "label");
 	if (ha)
-		hash = row_hash_nulls(ha, y, "training row");	/* the raw row (see build_sql) */
+		hash = row_hash_nulls(ha, y, "training row", &c->hbuf);	/* the raw row (see build_sql) */
 	else
 		hash = mm_row_hash(x, (uint32) c->d, y);
 	role = role_of(c, hash);
@@ -2351,6 +2374,7 @@ mm_train(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	c.cxt = CurrentMemoryContext;
+	c.hbuf.cxt = c.cxt;
 	/* deterministic row order: no parallel plans, no synchronized scans (restored on exit or error) */
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_SESSION,
