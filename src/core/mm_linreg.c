@@ -70,7 +70,7 @@ read_header(const uint8_t *st, mm_ls_view *v)
 }
 
 mm_status
-mm_ls_validate(const uint8_t *st, size_t size, mm_err *err)
+mm_ls_check(const uint8_t *st, size_t size, mm_err *err)
 {
 	mm_reader	r;
 	mm_ls_view	v;
@@ -91,6 +91,41 @@ mm_ls_validate(const uint8_t *st, size_t size, mm_err *err)
 		return mm_fail(err, MM_ECORRUPT, "least-squares state size does not match its header");
 	if (v.nbuf >= v.cap || (v.flags & ~MM_LS_NO_INTERCEPT) || !mm_isfinite(v.l2) || v.l2 < 0)
 		return mm_fail(err, MM_ECORRUPT, "least-squares state header is invalid");
+	return MM_OK;
+}
+
+mm_status
+mm_ls_validate(const uint8_t *st, size_t size, mm_err *err)
+{
+	mm_status	rc;
+	mm_ls_view	v;
+	size_t		p;
+	double		x;
+
+	if ((rc = mm_ls_check(st, size, err)) != MM_OK)
+		return rc;
+	read_header(st, &v);
+	p = (size_t) v.d + 1;
+	/* mean and the co-moments' upper triangle (column-major), then the buffered rows */
+	for (size_t i = 0; i < p; i++)
+	{
+		memcpy(&x, st + MM_LS_HDRSZ + 8 * i, 8);
+		if (!mm_isfinite(x))
+			return mm_fail(err, MM_ECORRUPT, "least-squares state has a non-finite mean");
+	}
+	for (size_t j = 0; j < p; j++)
+		for (size_t i = 0; i <= j; i++)
+		{
+			memcpy(&x, st + MM_LS_HDRSZ + 8 * (p + j * p + i), 8);
+			if (!mm_isfinite(x))
+				return mm_fail(err, MM_ECORRUPT, "least-squares state has an invalid co-moment");
+		}
+	for (size_t i = 0; i < (size_t) v.nbuf * p; i++)
+	{
+		memcpy(&x, st + MM_LS_HDRSZ + 8 * (2 * p + p * p + i), 8);
+		if (!mm_isfinite(x))
+			return mm_fail(err, MM_ECORRUPT, "least-squares state has a non-finite buffered row");
+	}
 	return MM_OK;
 }
 

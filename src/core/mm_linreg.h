@@ -62,6 +62,11 @@ size_t		mm_ls_state_size(uint32_t d, uint32_t cap);
 void		mm_ls_init(uint8_t *st, size_t size, uint32_t d, uint32_t cap, double l2, uint32_t flags);
 /* Validates any incoming bytes as a state. */
 mm_status	mm_ls_validate(const uint8_t *st, size_t size, mm_err *err);
+/*
+ * The O(1) part of mm_ls_validate: magic, header fields in range and the size the header implies,
+ * so every write of mm_ls_add stays in bounds (the transition's check on every row).
+ */
+mm_status	mm_ls_check(const uint8_t *st, size_t size, mm_err *err);
 /* Maps an aligned, validated state (no copy). */
 void		mm_ls_map(uint8_t *st, mm_ls_view *v);
 /* Adds one row; x has d finite values. */

@@ -411,7 +411,7 @@ mm_sgd_state_init(uint8_t *st, size_t size, const mm_model *start, const uint8_t
 }
 
 mm_status
-mm_sgd_validate(const uint8_t *st, size_t size, mm_err *err)
+mm_sgd_check(const uint8_t *st, size_t size, mm_err *err)
 {
 	uint32_t	f[11];
 	layout		L;
@@ -449,6 +449,20 @@ mm_sgd_validate(const uint8_t *st, size_t size, mm_err *err)
 		if (pend != 0 && !(f[2] == 1 && f[10] == 1 && f[8] != MM_LR_ADAGRAD && f[8] != MM_LR_ADAM && l1 == 0))
 			return mm_fail(err, MM_ECORRUPT, "sgd_epoch state has a pending update it cannot have");
 	}
+	return MM_OK;
+}
+
+mm_status
+mm_sgd_validate(const uint8_t *st, size_t size, mm_err *err)
+{
+	uint32_t	f[11];
+	layout		L;
+	mm_status	rc;
+
+	if ((rc = mm_sgd_check(st, size, err)) != MM_OK)
+		return rc;
+	read_hdr(st, f);
+	compute_layout(f[1], f[2], f[3], f[5], &L);
 	for (size_t i = 0; i < 2 * (size_t) f[1]; i++)
 	{
 		double		v;
@@ -456,6 +470,20 @@ mm_sgd_validate(const uint8_t *st, size_t size, mm_err *err)
 		memcpy(&v, st + L.off_z + 8 * i, 8);
 		if (!mm_isfinite(v))
 			return mm_fail(err, MM_ECORRUPT, "sgd_epoch state has a non-finite row");
+	}
+
+	/*
+	 * The sections fixed at the start (standardisation, class weights and values); the weights
+	 * and the optimizer's sums may turn non-finite when training diverges, which the final
+	 * function reports (22000).
+	 */
+	for (size_t o = L.off_mean; o < L.off_z; o += 8)
+	{
+		double		v;
+
+		memcpy(&v, st + o, 8);
+		if (!mm_isfinite(v))
+			return mm_fail(err, MM_ECORRUPT, "sgd_epoch state has an invalid standardisation or class section");
 	}
 	return MM_OK;
 }

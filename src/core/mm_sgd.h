@@ -131,6 +131,8 @@ typedef struct mm_sgd_view
 
 /* Validates arbitrary bytes as a pass state. */
 mm_status	mm_sgd_validate(const uint8_t *st, size_t size, mm_err *err);
+/* The O(1) part of mm_sgd_validate (header, layout, scalars): every write of a step stays in bounds. */
+mm_status	mm_sgd_check(const uint8_t *st, size_t size, mm_err *err);
 /* Maps an aligned validated state. */
 void		mm_sgd_map(uint8_t *st, mm_sgd_view *v);
 /* Maps the label y to a class index (classifiers) or checks it (regression); -1 if unknown. */

@@ -58,7 +58,13 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 	double		y;
 	int			n;
 	mm_ls_view	v;
+	const void **memo = (const void **) fcinfo->flinfo->fn_extra;
 
+	if (unlikely(memo == NULL))
+	{
+		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(const void *));
+		fcinfo->flinfo->fn_extra = memo;
+	}
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -81,7 +87,9 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 		st = new_state(aggcxt, (uint32) n, &o);
 	}
 	else
-		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_LS_HDRSZ, aggcxt);
+		st = mm_pg_trans_state((bytea *) PG_GETARG_POINTER(0), MM_LS_HDRSZ, aggcxt, memo,
+							   mm_ls_check, mm_ls_validate);
+	*memo = st;
 
 	mm_ls_map((uint8 *) VARDATA(st), &v);
 	if ((uint32) n != v.d)

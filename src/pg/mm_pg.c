@@ -384,6 +384,26 @@ mm_pg_own_state(bytea *st, size_t hdrsz, MemoryContext cxt)
 	return mm_pg_copy_state(st, cxt);
 }
 
+bytea *
+mm_pg_trans_state(bytea *in, size_t hdrsz, MemoryContext cxt, const void **memo,
+				  mm_state_validate_fn check, mm_state_validate_fn validate)
+{
+	bytea	   *st = mm_pg_own_state(in, hdrsz, cxt);
+	const uint8 *p = (const uint8 *) VARDATA(st);
+	size_t		size = VARSIZE(st) - VARHDRSZ;
+	mm_err		err;			/* set by a check when it fails (not zeroed: rows are hot) */
+
+	if (unlikely(check(p, size, &err) != MM_OK))
+		mm_pg_raise(&err);
+	if (unlikely((const void *) st != *memo))
+	{
+		if (validate(p, size, &err) != MM_OK)
+			mm_pg_raise(&err);
+		*memo = st;
+	}
+	return st;
+}
+
 bool
 mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_state_validate_fn validate,
 					size_t hdrsz, bytea **a, bytea **b, Datum *result)

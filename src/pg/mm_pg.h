@@ -86,6 +86,19 @@ typedef mm_status (*mm_state_validate_fn) (const uint8_t *st, size_t size, mm_er
 extern bool mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_state_validate_fn validate,
 								size_t hdrsz, bytea **a, bytea **b, Datum *result);
 
+/*
+ * The transition state in argument 0 of a transition function, writable in place (see
+ * mm_pg_own_state). check, O(1), runs on every row: header fields in range and the size they
+ * imply, so every write stays in bounds. validate, complete (every section, finiteness), runs
+ * when the state is not the one this call site returned last (*memo, kept in fn_extra): a
+ * state it did not build, such as a user aggregate's INITCOND, or another group's. A freed
+ * state's address can be reused by a forged one, which is why check still runs every row (and
+ * the final functions validate completely). Either failing is an ERROR (XX001). The caller
+ * sets *memo to a state it makes itself.
+ */
+extern bytea *mm_pg_trans_state(bytea *in, size_t hdrsz, MemoryContext cxt, const void **memo,
+								mm_state_validate_fn check, mm_state_validate_fn validate);
+
 /* The aggregate memory context, or ERROR when not called as an aggregate. */
 extern MemoryContext mm_pg_agg_context(FunctionCallInfo fcinfo, const char *fname);
 

@@ -205,6 +205,7 @@ mm_sgd_init(PG_FUNCTION_ARGS)
  */
 typedef struct view_cache
 {
+	const void *memo;			/* the state this call site returned last (mm_pg_trans_state) */
 	const uint8 *st;
 	uint8		hdr[MM_SGD_HDRSZ];
 	mm_sgd_view v;
@@ -215,17 +216,12 @@ map_cached(FunctionCallInfo fcinfo, uint8 *st, mm_sgd_view *v)
 {
 	view_cache *vc = (view_cache *) fcinfo->flinfo->fn_extra;
 
-	if (vc && vc->st == st && memcmp(vc->hdr, st, MM_SGD_HDRSZ) == 0)
+	if (vc->st == st && memcmp(vc->hdr, st, MM_SGD_HDRSZ) == 0)
 	{
 		*v = vc->v;
 		return;
 	}
 	mm_sgd_map(st, v);
-	if (vc == NULL)
-	{
-		vc = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(view_cache));
-		fcinfo->flinfo->fn_extra = vc;
-	}
 	vc->st = st;
 	memcpy(vc->hdr, st, MM_SGD_HDRSZ);
 	vc->v = *v;
@@ -244,7 +240,13 @@ mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 	int			n;
 	int32		cls;
 	mm_sgd_view v;
+	view_cache *vc = (view_cache *) fcinfo->flinfo->fn_extra;
 
+	if (unlikely(vc == NULL))
+	{
+		vc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(view_cache));
+		fcinfo->flinfo->fn_extra = vc;
+	}
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -280,7 +282,9 @@ mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 			mm_pg_raise(&err);
 	}
 	else
-		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_SGD_HDRSZ, aggcxt);
+		st = mm_pg_trans_state((bytea *) PG_GETARG_POINTER(0), MM_SGD_HDRSZ, aggcxt, &vc->memo,
+							   mm_sgd_check, mm_sgd_validate);
+	vc->memo = st;
 
 	map_cached(fcinfo, (uint8 *) VARDATA(st), &v);
 	xa = PG_GETARG_ARRAYTYPE_P(2);
