@@ -58,13 +58,8 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 	double		y;
 	int			n;
 	mm_ls_view	v;
-	const void **memo = (const void **) fcinfo->flinfo->fn_extra;
+	mm_pg_memo *memo = mm_pg_memo_get(fcinfo);
 
-	if (unlikely(memo == NULL))
-	{
-		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(const void *));
-		fcinfo->flinfo->fn_extra = memo;
-	}
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -89,7 +84,7 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 	else
 		st = mm_pg_trans_state((bytea *) PG_GETARG_POINTER(0), MM_LS_HDRSZ, aggcxt, memo,
 							   mm_ls_check, mm_ls_validate);
-	*memo = st;
+	mm_pg_memo_note(fcinfo, memo, st);
 
 	mm_ls_map((uint8 *) VARDATA(st), &v);
 	if ((uint32) n != v.d)

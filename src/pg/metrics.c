@@ -96,7 +96,7 @@ grow_state(bytea *st, uint32 need)
  * user aggregate reusing our functions with an INITCOND) from causing out-of-bounds access.
  */
 static bytea *
-own_state(FunctionCallInfo fcinfo, int kind, int text)
+own_state(FunctionCallInfo fcinfo, int kind, int text, const mm_pg_memo *last)
 {
 	bytea	   *st = (bytea *) PG_GETARG_POINTER(0);
 	mm_err		err;			/* set by the check when it fails (not zeroed: rows are hot) */
@@ -105,8 +105,19 @@ own_state(FunctionCallInfo fcinfo, int kind, int text)
 		st = (bytea *) pg_detoast_datum_copy((struct varlena *) st);
 	if (mm_mt_check_shape(STATE(st), VARSIZE(st) - VARHDRSZ, kind, text, &err) != MM_OK)
 		raise_state_error(&err);
+	/* a state this call site did not return last: validated completely */
+	if (last && unlikely(!mm_pg_memo_known(last, st)) &&
+		mm_mt_validate(STATE(st), VARSIZE(st) - VARHDRSZ, &err) != MM_OK)
+		raise_state_error(&err);
 	return st;
 }
+
+/* fn_extra of the class transitions: the shape memo and the state the call site returned last. */
+typedef struct class_memo
+{
+	mm_cm_memo	m;
+	mm_pg_memo	seen;			/* the states this call site returned */
+} class_memo;
 
 /*
  * Where a new state is allocated: the calling context, as mm_pg_state_context explains (the
@@ -160,9 +171,10 @@ binary_label(FunctionCallInfo fcinfo, int argno, bool is_bool, int kind)
  * functions with an INITCOND, or another group's state).
  */
 static pg_attribute_always_inline bytea *
-class_state(FunctionCallInfo fcinfo, mm_cm_memo *memo, int kind, bool is_text)
+class_state(FunctionCallInfo fcinfo, class_memo *cmemo, int kind, bool is_text)
 {
 	bytea	   *st = (bytea *) PG_GETARG_POINTER(0);
+	mm_cm_memo *memo = &cmemo->m;
 
 	if (unlikely(!VARATT_IS_4B_U(st)))
 		st = (bytea *) pg_detoast_datum_copy((struct varlena *) st);
@@ -171,6 +183,14 @@ class_state(FunctionCallInfo fcinfo, mm_cm_memo *memo, int kind, bool is_text)
 		mm_err		err;
 
 		if (mm_cm_memo_check(memo, STATE(st), VARSIZE(st) - VARHDRSZ, kind, is_text, &err) != MM_OK)
+			raise_state_error(&err);
+	}
+	/* a state this call site did not return last: validated completely */
+	if (unlikely(!mm_pg_memo_known(&cmemo->seen, st)))
+	{
+		mm_err		err;
+
+		if (mm_mt_validate(STATE(st), VARSIZE(st) - VARHDRSZ, &err) != MM_OK)
 			raise_state_error(&err);
 	}
 	return st;
@@ -190,14 +210,16 @@ static Datum
 class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, kind);
-	mm_cm_memo *memo = (mm_cm_memo *) fcinfo->flinfo->fn_extra;
+	class_memo *cmemo = (class_memo *) fcinfo->flinfo->fn_extra;
+	mm_cm_memo *memo;
 	bytea	   *st;
 
-	if (unlikely(memo == NULL))
+	if (unlikely(cmemo == NULL))
 	{
-		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(mm_cm_memo));
-		fcinfo->flinfo->fn_extra = memo;
+		cmemo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(class_memo));
+		fcinfo->flinfo->fn_extra = cmemo;
 	}
+	memo = &cmemo->m;
 	if (PG_ARGISNULL(0))
 	{
 		uint32		flags = is_text ? MM_MT_TEXT : 0;
@@ -231,7 +253,7 @@ class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 		class_remember(st, memo, kind, is_text);
 	}
 	else
-		st = class_state(fcinfo, memo, kind, is_text);
+		st = class_state(fcinfo, cmemo, kind, is_text);
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		mm_mt_skip(STATE(st));
@@ -259,6 +281,7 @@ class_sfunc(FunctionCallInfo fcinfo, int kind, bool is_text)
 			class_remember(st, memo, kind, is_text);
 		}
 	}
+	mm_pg_memo_note(fcinfo, &cmemo->seen, st);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -267,11 +290,12 @@ pairs_sfunc(FunctionCallInfo fcinfo, int kind, bool is_bool)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, kind);
 	bytea	   *st;
+	mm_pg_memo *last = mm_pg_memo_get(fcinfo);
 
 	if (PG_ARGISNULL(0))
 		st = new_state(aggcxt, kind, 0, 0, NULL, 0);
 	else
-		st = own_state(fcinfo, kind, 0);
+		st = own_state(fcinfo, kind, 0, last);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		mm_mt_skip(STATE(st));
 	else
@@ -282,6 +306,7 @@ pairs_sfunc(FunctionCallInfo fcinfo, int kind, bool is_bool)
 		while (!mm_pairs_add(STATE(st), s, y))
 			st = grow_state(st, 0);
 	}
+	mm_pg_memo_note(fcinfo, last, st);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -290,11 +315,12 @@ moments_sfunc(FunctionCallInfo fcinfo, int kind, bool is_bool)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, kind);
 	bytea	   *st;
+	mm_pg_memo *last = mm_pg_memo_get(fcinfo);
 
 	if (PG_ARGISNULL(0))
 		st = new_state(aggcxt, kind, 0, 0, NULL, 0);
 	else
-		st = own_state(fcinfo, kind, 0);
+		st = own_state(fcinfo, kind, 0, last);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		mm_mt_skip(STATE(st));
 	else if (kind == MM_MK_LOG_LOSS)
@@ -315,6 +341,7 @@ moments_sfunc(FunctionCallInfo fcinfo, int kind, bool is_bool)
 
 		mm_moments_add(STATE(st), p, a);
 	}
+	mm_pg_memo_note(fcinfo, last, st);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -409,7 +436,7 @@ mm_metric_combine(PG_FUNCTION_ARGS)
 		raise_state_error(&err);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BYTEA_P(mm_pg_copy_state(b, aggcxt));
-	a = own_state(fcinfo, 0, -1);
+	a = own_state(fcinfo, 0, -1, NULL);
 	if (mm_mt_merge_caps(STATE(a), (const uint8 *) VARDATA_ANY(b), &caps, &grow, &err) != MM_OK)
 		raise_state_error(&err);
 	if (grow)

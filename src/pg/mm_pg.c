@@ -16,6 +16,7 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/memutils.h"
+#include "common/hashfn.h"
 
 #include "mm_pg.h"
 
@@ -384,8 +385,51 @@ mm_pg_own_state(bytea *st, size_t hdrsz, MemoryContext cxt)
 	return mm_pg_copy_state(st, cxt);
 }
 
+/* The set of state addresses a call site returned (simplehash, keyed by the address). */
+typedef struct mm_seen_entry
+{
+	uintptr_t	key;
+	char		status;
+} mm_seen_entry;
+
+#define SH_PREFIX		mm_seen
+#define SH_ELEMENT_TYPE mm_seen_entry
+#define SH_KEY_TYPE		uintptr_t
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k) murmurhash32((uint32) ((uint64) (k) >> 3) ^ (uint32) ((uint64) (k) >> 35))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+bool
+mm_pg_memo_known_slow(const mm_pg_memo *m, const void *st)
+{
+	return m->seen != NULL && mm_seen_lookup((mm_seen_hash *) m->seen, (uintptr_t) st) != NULL;
+}
+
+void
+mm_pg_memo_note_slow(FunctionCallInfo fcinfo, mm_pg_memo *m, const void *st)
+{
+	bool		found;
+
+	if (m->seen == NULL)
+		m->seen = mm_seen_create(fcinfo->flinfo->fn_mcxt, 16, NULL);
+	(void) mm_seen_insert((mm_seen_hash *) m->seen, (uintptr_t) st, &found);
+	m->last = st;
+}
+
+mm_pg_memo *
+mm_pg_memo_get(FunctionCallInfo fcinfo)
+{
+	if (unlikely(fcinfo->flinfo->fn_extra == NULL))
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(mm_pg_memo));
+	return (mm_pg_memo *) fcinfo->flinfo->fn_extra;
+}
+
 bytea *
-mm_pg_trans_state(bytea *in, size_t hdrsz, MemoryContext cxt, const void **memo,
+mm_pg_trans_state(bytea *in, size_t hdrsz, MemoryContext cxt, const mm_pg_memo *memo,
 				  mm_state_validate_fn check, mm_state_validate_fn validate)
 {
 	bytea	   *st = mm_pg_own_state(in, hdrsz, cxt);
@@ -395,12 +439,8 @@ mm_pg_trans_state(bytea *in, size_t hdrsz, MemoryContext cxt, const void **memo,
 
 	if (unlikely(check(p, size, &err) != MM_OK))
 		mm_pg_raise(&err);
-	if (unlikely((const void *) st != *memo))
-	{
-		if (validate(p, size, &err) != MM_OK)
-			mm_pg_raise(&err);
-		*memo = st;
-	}
+	if (unlikely(!mm_pg_memo_known(memo, st)) && validate(p, size, &err) != MM_OK)
+		mm_pg_raise(&err);
 	return st;
 }
 

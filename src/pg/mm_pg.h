@@ -87,16 +87,47 @@ extern bool mm_pg_combine_begin(FunctionCallInfo fcinfo, const char *fname, mm_s
 								size_t hdrsz, bytea **a, bytea **b, Datum *result);
 
 /*
+ * What a transition function's call site remembers of the states it returned (in fn_extra, or
+ * in a struct there): the last one, and the set of all of them (a hash set of addresses, made
+ * when a second address is returned: one per group, and per growth of a state). A state
+ * passed in that is not among them was not built here (a user aggregate's INITCOND, a copy
+ * the executor made): it is validated completely, once. mm_pg_memo_note after the call's
+ * last change of the state; the common case (the state returned last) costs one comparison.
+ */
+typedef struct mm_pg_memo
+{
+	const void *last;
+	void	   *seen;			/* mm_seen_hash *, NULL until a second address */
+} mm_pg_memo;
+
+extern bool mm_pg_memo_known_slow(const mm_pg_memo *m, const void *st);
+extern void mm_pg_memo_note_slow(FunctionCallInfo fcinfo, mm_pg_memo *m, const void *st);
+/* The mm_pg_memo in fn_extra (a transition function that keeps nothing else there). */
+extern mm_pg_memo *mm_pg_memo_get(FunctionCallInfo fcinfo);
+
+static inline bool
+mm_pg_memo_known(const mm_pg_memo *m, const void *st)
+{
+	return likely(st == m->last) || mm_pg_memo_known_slow(m, st);
+}
+
+static inline void
+mm_pg_memo_note(FunctionCallInfo fcinfo, mm_pg_memo *m, const void *st)
+{
+	if (unlikely(st != m->last))
+		mm_pg_memo_note_slow(fcinfo, m, st);
+}
+
+/*
  * The transition state in argument 0 of a transition function, writable in place (see
  * mm_pg_own_state). check, O(1), runs on every row: header fields in range and the size they
  * imply, so every write stays in bounds. validate, complete (every section, finiteness), runs
- * when the state is not the one this call site returned last (*memo, kept in fn_extra): a
- * state it did not build, such as a user aggregate's INITCOND, or another group's. A freed
- * state's address can be reused by a forged one, which is why check still runs every row (and
- * the final functions validate completely). Either failing is an ERROR (XX001). The caller
- * sets *memo to a state it makes itself.
+ * when the state is not one this call site returned (memo): a state it did not build, such as
+ * a user aggregate's INITCOND. A freed state's address can be reused by a forged one, which is
+ * why check still runs every row (and the final functions validate completely). Either failing
+ * is an ERROR (XX001). The caller then notes the state it returns in memo.
  */
-extern bytea *mm_pg_trans_state(bytea *in, size_t hdrsz, MemoryContext cxt, const void **memo,
+extern bytea *mm_pg_trans_state(bytea *in, size_t hdrsz, MemoryContext cxt, const mm_pg_memo *memo,
 								mm_state_validate_fn check, mm_state_validate_fn validate);
 
 /* The aggregate memory context, or ERROR when not called as an aggregate. */

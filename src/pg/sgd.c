@@ -205,7 +205,7 @@ mm_sgd_init(PG_FUNCTION_ARGS)
  */
 typedef struct view_cache
 {
-	const void *memo;			/* the state this call site returned last (mm_pg_trans_state) */
+	mm_pg_memo	memo;			/* the states this call site returned (mm_pg_trans_state) */
 	const uint8 *st;
 	uint8		hdr[MM_SGD_HDRSZ];
 	mm_sgd_view v;
@@ -284,7 +284,7 @@ mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 	else
 		st = mm_pg_trans_state((bytea *) PG_GETARG_POINTER(0), MM_SGD_HDRSZ, aggcxt, &vc->memo,
 							   mm_sgd_check, mm_sgd_validate);
-	vc->memo = st;
+	mm_pg_memo_note(fcinfo, &vc->memo, st);
 
 	map_cached(fcinfo, (uint8 *) VARDATA(st), &v);
 	xa = PG_GETARG_ARRAYTYPE_P(2);
