@@ -111,6 +111,39 @@ sample_read(bytea *st)
 	return h;
 }
 
+/*
+ * The complete check of a sample state that passed sample_read: every sampled row finite, the
+ * unused slots zero, the records a max-heap on priority, and (model != NULL) the model bytes
+ * those of `model`.
+ */
+static void
+sample_validate(bytea *st, const sample_hdr *h, const uint8 *model)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(st);
+	const uint8 *base = p + SAMPLE_HDRSZ + h->model_len;
+	size_t		recsz = sample_recsz(h->d);
+
+	if (model != NULL && memcmp(p + SAMPLE_HDRSZ, model, h->model_len) != 0)
+		corrupt_state("model_with_baseline", "the model differs");
+	for (uint32 i = 0; i < h->room; i++)
+	{
+		const uint8 *r = base + (size_t) i * recsz;
+
+		if (i >= h->count)
+		{
+			for (size_t k = 0; k < recsz; k++)
+				if (r[k] != 0)
+					corrupt_state("model_with_baseline", "an unused record is not zero");
+			continue;
+		}
+		if (i > 0 && mm_load_u64(base + (size_t) ((i - 1) / 2) * recsz) < mm_load_u64(r))
+			corrupt_state("model_with_baseline", "the records are not a heap");
+		for (uint32 j = 0; j < h->d; j++)
+			if (!isfinite(mm_load_f64(r + 8 + 8 * (size_t) j)))
+				corrupt_state("model_with_baseline", "a sampled value is not finite");
+	}
+}
+
 /* A fresh state in cxt holding the model's bytes and `room` empty record slots. */
 static bytea *
 sample_new(MemoryContext cxt, const uint8 *model, uint32 mlen, uint32 d, uint32 room)
@@ -265,6 +298,7 @@ mm_baseline_sfunc(PG_FUNCTION_ARGS)
 	int			n;
 	const double *x;
 	sample_hdr	h;
+	mm_pg_memo *memo = mm_pg_memo_get(fcinfo);
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
@@ -293,12 +327,16 @@ mm_baseline_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("model_with_baseline needs the same model on every row")));
+	/* a state this call site did not return: validated completely */
+	if (unlikely(!mm_pg_memo_known(memo, st)))
+		sample_validate(st, &h, mp);
 	if ((uint32) n != h.d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature array has %d elements, but the model expects %u", n, h.d)));
 	st = sample_offer(st, &h, row_priority(x, h.d, h.n_seen), x);
 	mm_store_u64((uint8 *) VARDATA(st) + 24, h.n_seen + 1);
+	mm_pg_memo_note(fcinfo, memo, st);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -324,10 +362,12 @@ mm_baseline_combine(PG_FUNCTION_ARGS)
 	}
 	b = PG_GETARG_BYTEA_PP(1);
 	hb = sample_read(b);
+	sample_validate(b, &hb, NULL);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BYTEA_P(mm_pg_copy_state(b, aggcxt));
 	a = PG_GETARG_BYTEA_P(0);
 	ha = sample_read(a);
+	sample_validate(a, &ha, NULL);
 	if (ha.d != hb.d || ha.model_len != hb.model_len || ha.model_crc != hb.model_crc ||
 		memcmp((const uint8 *) VARDATA(a) + SAMPLE_HDRSZ, (const uint8 *) VARDATA_ANY(b) + SAMPLE_HDRSZ, ha.model_len) != 0)
 		ereport(ERROR,
@@ -359,6 +399,7 @@ mm_baseline_final(PG_FUNCTION_ARGS)
 	uint8	   *payload;
 	size_t		plen;
 
+	sample_validate(st, &h, NULL);
 	if (h.count == 0)
 		PG_RETURN_NULL();
 	mcopy = (bytea *) palloc(VARHDRSZ + h.model_len);
@@ -441,6 +482,7 @@ psi_read(bytea *st, bool check_fracs)
 /* fn_extra of the drift_psi transition: the decoded baseline of the model seen last. */
 typedef struct psi_extra
 {
+	mm_pg_memo	memo;			/* the states this call site returned */
 	MemoryContext cxt;
 	Size		len;
 	uint32		model_crc;
@@ -502,6 +544,35 @@ psi_baseline(FunctionCallInfo fcinfo, bytea *mb)
 	ex->len = len;
 	ex->model_crc = crc;
 	return ex;
+}
+
+/*
+ * The complete check of a drift_psi state: psi_read with the fractions, and the counts of each
+ * feature at most the rows; with a baseline (ex), its bins and fractions those of the baseline.
+ */
+static void
+psi_validate(bytea *st, const psi_extra *ex)
+{
+	psi_hdr		h = psi_read(st, true);
+	uint32		off = 0;
+
+	for (uint32 j = 0; j < h.d; j++)
+	{
+		uint32		nb = mm_load_u32(h.nb + j * 4);
+		uint64		total = 0;
+
+		if (ex != NULL && (nb != ex->b->f[j].nbins || memcmp(h.frac + (Size) off * 8, ex->b->f[j].frac, (Size) nb * 8) != 0))
+			corrupt_state("drift_psi", "bins differ from the model's baseline");
+		for (uint32 i = 0; i < nb; i++)
+		{
+			uint64		c = mm_load_u64(h.counts + (Size) (off + i) * 8);
+
+			if (c > h.rows - total)
+				corrupt_state("drift_psi", "counts exceed the rows");
+			total += c;
+		}
+		off += nb;
+	}
 }
 
 /* Transition of drift_psi: counts one row's features into the baseline's bins. */
@@ -578,6 +649,9 @@ mm_drift_psi_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("drift_psi needs the same model on every row")));
+	/* a state this call site did not return: validated completely, against the baseline */
+	if (unlikely(!mm_pg_memo_known(&ex->memo, st)))
+		psi_validate(st, ex);
 	for (int j = 0; j < n; j++)
 	{
 		uint8	   *c;
@@ -588,6 +662,7 @@ mm_drift_psi_sfunc(PG_FUNCTION_ARGS)
 		mm_store_u64(c, mm_load_u64(c) + 1);
 	}
 	mm_store_u64((uint8 *) VARDATA(st) + 24, h.rows + 1);
+	mm_pg_memo_note(fcinfo, &ex->memo, st);
 	PG_RETURN_BYTEA_P(st);
 }
 
@@ -609,10 +684,12 @@ mm_drift_psi_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	b = PG_GETARG_BYTEA_PP(1);
+	psi_validate(b, NULL);
 	hb = psi_read(b, true);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BYTEA_P(mm_pg_copy_state(b, aggcxt));
 	a = PG_GETARG_BYTEA_P(0);
+	psi_validate(a, NULL);
 	ha = psi_read(a, false);
 	if (ha.crc != hb.crc || ha.d != hb.d || ha.T != hb.T || memcmp(ha.nb, hb.nb, (Size) ha.d * 4) != 0 ||
 		memcmp(ha.frac, hb.frac, (Size) ha.T * 8) != 0)
@@ -638,6 +715,7 @@ mm_drift_psi_final(PG_FUNCTION_ARGS)
 	int			dims[1];
 	int			lbs[1] = {1};
 
+	psi_validate(st, NULL);
 	for (uint32 j = 0; j < h.d; j++)
 	{
 		uint32		nb = mm_load_u32(h.nb + j * 4);

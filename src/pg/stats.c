@@ -171,6 +171,7 @@ typedef struct ds_call_cache
 	bytea	   *st;
 	Size		size;
 	mm_ds_view	v;
+	mm_pg_memo	memo;			/* the states this call site returned (mm_pg_trans_state) */
 } ds_call_cache;
 
 /* Transition: adds one row (float8[], NULL elements and NULL arrays counted as nulls) to describe's state. */
@@ -194,16 +195,23 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 	{
 		bytea	   *in = (bytea *) PG_GETARG_POINTER(0);
 
-		if (in == cc->st && VARSIZE(in) == cc->size && mm_ds_rows((const uint8 *) VARDATA(in)) == cc->v.rows)
+		if (in == cc->st && VARSIZE(in) == cc->size && mm_ds_rows((const uint8 *) VARDATA(in)) == cc->v.rows &&
+			likely(mm_ds_header_ok((const uint8 *) VARDATA(in), VARSIZE(in) - VARHDRSZ)))
 		{
 			st = in;
 			v = cc->v;
 		}
 		else
 		{
+			mm_err		err;
+
 			st = mm_pg_own_state(in, MM_DS_HDRSZ, aggcxt);
 			if (!mm_ds_open((uint8 *) VARDATA(st), VARSIZE(st) - VARHDRSZ, &v))
 				state_corrupt("describe");
+			/* a state this call site did not return: validated completely */
+			if (!mm_pg_memo_known(&cc->memo, st) &&
+				mm_ds_validate((const uint8 *) VARDATA(st), VARSIZE(st) - VARHDRSZ, &err) != MM_OK)
+				mm_pg_raise(&err);
 		}
 	}
 	cc->st = NULL;				/* until this call returns a state */
@@ -215,6 +223,7 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 			mm_ds_map((uint8 *) VARDATA(st), &v);
 		}
 		mm_ds_add_null_rows((uint8 *) VARDATA(st), &v, 1);
+		mm_pg_memo_note(fcinfo, &cc->memo, st);
 		cc->st = st;
 		cc->size = VARSIZE(st);
 		cc->v = v;
@@ -248,6 +257,7 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 	mm_ds_add((uint8 *) VARDATA(st), &v, (const double *) ARR_DATA_PTR(xa), ARR_NULLBITMAP(xa));
 	if ((Pointer) xa != DatumGetPointer(PG_GETARG_DATUM(1)))
 		pfree(xa);
+	mm_pg_memo_note(fcinfo, &cc->memo, st);
 	cc->st = st;
 	cc->size = VARSIZE(st);
 	cc->v = v;
@@ -355,6 +365,15 @@ mm_describe_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }
 
+/* corr_matrix's O(1) check of a transition state: header and size (mm_cr_header_ok). */
+static mm_status
+cr_check(const uint8 *st, size_t size, mm_err *err)
+{
+	if (unlikely(!mm_cr_header_ok(st, size)))
+		return mm_fail(err, MM_ECORRUPT, "corr_matrix: invalid aggregate state");
+	return MM_OK;
+}
+
 /* Transition: adds one row to corr_matrix's co-moment state (NULL arrays are skipped). */
 PG_FUNCTION_INFO_V1(mm_corr_matrix_sfunc);
 Datum
@@ -366,6 +385,7 @@ mm_corr_matrix_sfunc(PG_FUNCTION_ARGS)
 	double	   *x;
 	int			d;
 	mm_cr_view	v;
+	mm_pg_memo *memo = mm_pg_memo_get(fcinfo);
 
 	if (PG_ARGISNULL(1))
 	{
@@ -394,10 +414,10 @@ mm_corr_matrix_sfunc(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_CR_HDRSZ, aggcxt);
-		if (!mm_cr_header_ok((const uint8 *) VARDATA(st), VARSIZE(st) - VARHDRSZ))
-			state_corrupt("corr_matrix");
+		st = mm_pg_trans_state((bytea *) PG_GETARG_POINTER(0), MM_CR_HDRSZ, aggcxt, memo,
+							   cr_check, mm_cr_validate);
 	}
+	mm_pg_memo_note(fcinfo, memo, st);
 	mm_cr_map((uint8 *) VARDATA(st), &v);
 	if ((uint32) d != v.d)
 		ereport(ERROR,
