@@ -4,7 +4,8 @@
 #
 # 1. The two reproducers of issue 16, as a member of modelmgr_reader: CREATE AGGREGATE
 #    pg_temp.a(...) (sfunc = modelmgr.linreg_fit_sfunc / sgd_epoch_sfunc, stype = bytea,
-#    initcond = a state with a forged header), then calling it: must be ERROR XX001/22P03.
+#    initcond = a state with a forged header word: linreg's buffered-row count, SGD's number of
+#    outputs), then calling it: must be ERROR XX001/22P03 (today's main: signal 11).
 # 2. A campaign: for every transition function of every modelmgr aggregate (each distinct
 #    sfunc and argument types, the *_merge ones too), TRIALS (default 1,000) forged initial
 #    states derived from a valid state of that function: truncations to 0-64 bytes and others,
@@ -36,11 +37,11 @@ LOGSIZE=$(q -c "SELECT (pg_stat_file('$LOG')).size" 2>/dev/null || echo -1)
 START=$(q -c "SELECT pg_postmaster_start_time()")
 
 # --- 1. the reproducers, as a modelmgr_reader member --------------------------------------
-repro() {   # $1: SQL making a valid raw state into :st; $2 sfunc; $3 arg types; $4 call
+repro() {   # $1: SQL making a valid raw state into :st; $2 sfunc; $3 arg types; $4 call; $5 offset of the forged word
     local out
     out=$(psql -X -q -At -d "$DB" -U "mm_forger_$$" -v VERBOSITY=verbose 2>&1 <<SQL
 $1
-SELECT '\x' || encode(overlay(:'st'::bytea placing '\xffffff7f'::bytea from 9 for 4), 'hex') AS forged \gset
+SELECT '\x' || encode(overlay(:'st'::bytea placing '\xffffff7f'::bytea from $5 + 1 for 4), 'hex') AS forged \gset
 CREATE AGGREGATE pg_temp.a($3) (sfunc = modelmgr.$2, stype = bytea, initcond = :'forged');
 $4
 SQL
@@ -50,10 +51,10 @@ SQL
 }
 repro "SELECT substring(modelmgr.linreg_fit_partial(x, y) from 9) AS st FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8), (ARRAY[2, 1], 4), (ARRAY[3, 5], 1)) v(x, y) \gset" \
       linreg_fit_sfunc "float8[], float8" \
-      "SELECT pg_temp.a(x, y) FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8), (ARRAY[2, 1], 4)) v(x, y);"
+      "SELECT pg_temp.a(x, y) FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8), (ARRAY[2, 1], 4)) v(x, y);" 16
 repro "SELECT substring(modelmgr.sgd_epoch_partial(modelmgr.sgd_init('logistic_regression', 2, '{}'), x, y) from 9) AS st FROM (VALUES (ARRAY[1, 2]::float8[], 1::float8), (ARRAY[2, 1], 0)) v(x, y) \gset" \
       sgd_epoch_sfunc "bytea, float8[], float8" \
-      "SELECT pg_temp.a(modelmgr.sgd_init('logistic_regression', 2, '{}'), x, y) FROM (VALUES (ARRAY[1, 2]::float8[], 1::float8), (ARRAY[2, 1], 0)) v(x, y);"
+      "SELECT pg_temp.a(modelmgr.sgd_init('logistic_regression', 2, '{}'), x, y) FROM (VALUES (ARRAY[1, 2]::float8[], 1::float8), (ARRAY[2, 1], 0)) v(x, y);" 12
 
 # --- 2. the campaign ----------------------------------------------------------------------
 q >/dev/null <<'SQL' || die "campaign setup"
