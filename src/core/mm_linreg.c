@@ -106,19 +106,20 @@ mm_ls_validate(const uint8_t *st, size_t size, mm_err *err)
 		return rc;
 	read_header(st, &v);
 	p = (size_t) v.d + 1;
-	/* mean and the co-moments' upper triangle (column-major), then the buffered rows */
+	/* the means, the co-moments' upper triangle (column-major), then the buffered rows */
 	for (size_t i = 0; i < p; i++)
 	{
 		memcpy(&x, st + MM_LS_HDRSZ + 8 * i, 8);
 		if (!mm_isfinite(x))
 			return mm_fail(err, MM_ECORRUPT, "least-squares state has a non-finite mean");
 	}
+	/* co-moments may overflow to an infinity (values near 1e160: the solve copes), never NaN */
 	for (size_t j = 0; j < p; j++)
 		for (size_t i = 0; i <= j; i++)
 		{
 			memcpy(&x, st + MM_LS_HDRSZ + 8 * (p + j * p + i), 8);
-			if (!mm_isfinite(x))
-				return mm_fail(err, MM_ECORRUPT, "least-squares state has an invalid co-moment");
+			if (isnan(x))
+				return mm_fail(err, MM_ECORRUPT, "least-squares state has a NaN co-moment");
 		}
 	for (size_t i = 0; i < (size_t) v.nbuf * p; i++)
 	{

@@ -9,12 +9,21 @@
  *     combined with itself into an aligned copy and solved again, and a solved model must
  *     survive an encode/decode round trip;
  *   - mm_sgd_validate; a valid SGD pass state with a small d takes a step on an aligned copy,
- *     is combined with the input, and finishes into a model that must encode.
+ *     is combined with the input, and finishes into a model that must encode;
+ *   - the transition functions' entry checks, for every state format (least squares, SGD,
+ *     describe, corr_matrix, metrics): the O(1) check a transition runs on every row
+ *     (mm_ls_check, mm_sgd_check, mm_ds_header_ok, mm_cr_header_ok, mm_mt_check_shape /
+ *     mm_cm_memo_check) must pass every state the complete validation passes, and a state
+ *     that passes it takes one row, as the transition would, on a copy of exactly its size at
+ *     the binding's alignment (AddressSanitizer reports any access out of bounds); the
+ *     complete validation (mm_ds_validate, mm_cr_validate, mm_mt_validate) runs on each.
  * Allocations come from a calloc arena freed after each input, so LeakSanitizer sees no leak.
  *
  * Build and run: make fuzz FUZZ_TIME=60 (see README.md here).
  */
 #include "mm_linreg.h"
+#include "mm_metrics.h"
+#include "mm_stats.h"
 #include "mm_model.h"
 #include "mm_sgd.h"
 
@@ -177,8 +186,11 @@ check_state(const uint8_t *data, size_t size, const mm_alloc *al)
 	rows = mm_ls_rows(copy);
 	if (mm_ls_combine(copy, &v, data, size, &err) != MM_OK)
 		fail("a state does not combine with itself", &err);
-	if (mm_ls_validate(copy, size, &err) != MM_OK)
+	if (mm_ls_check(copy, size, &err) != MM_OK)
 		fail("combine produced an invalid state", &err);
+	/* sums of huge finite values may overflow: the complete validation then refuses the state */
+	if (mm_ls_validate(copy, size, &err) != MM_OK)
+		return;
 	if (mm_ls_rows(copy) != 2 * rows)
 		fail("combine lost rows", NULL);
 	solve_state(copy, size, al);
@@ -223,6 +235,152 @@ check_sgd_state(const uint8_t *data, size_t size, const mm_alloc *al)
 	}
 	else if (rc != MM_ECORRUPT && rc != MM_EDATA && rc != MM_ENOMEM)
 		fail("finish failed with an unexpected status", &err);
+}
+
+/*
+ * A copy of exactly size bytes placed as the binding keeps a state behind a 4-byte varlena
+ * header: the payload after hdrsz header bytes 8-byte aligned (the arena's blocks are 16-byte
+ * aligned and the copy ends where its block does, so ASan sees one byte past it).
+ */
+static uint8_t *
+binding_copy(const uint8_t *data, size_t size, size_t hdrsz, const mm_alloc *al)
+{
+	size_t		pad = (8 - hdrsz % 8) % 8;
+	uint8_t    *base = al->alloc(al->ctx, size + pad);
+
+	if (!base)
+		return NULL;
+	memcpy(base + pad, data, size);
+	return base + pad;
+}
+
+static double *
+fuzz_row(uint32_t d, const mm_alloc *al)
+{
+	double	   *x = mm_alloc_array(al, d ? d : 1, sizeof(double));
+
+	if (x)
+		for (uint32_t j = 0; j < d; j++)
+			x[j] = (double) (j % 7) - 3.0;
+	return x;
+}
+
+/* The transitions' entry checks, every state format (see the header comment). */
+static void
+check_entry_points(const uint8_t *data, size_t size, const mm_alloc *al)
+{
+	mm_err		err = {0};
+	uint8_t    *st;
+	double	   *x;
+	int			full;
+
+	/* linreg_fit_sfunc */
+	full = mm_ls_validate(data, size, &err) == MM_OK;
+	if (mm_ls_check(data, size, &err) != MM_OK)
+	{
+		if (full)
+			fail("a valid least-squares state fails the row check", &err);
+	}
+	else if ((st = binding_copy(data, size, MM_LS_HDRSZ, al)) != NULL)
+	{
+		mm_ls_view	v;
+
+		mm_ls_map(st, &v);
+		if ((x = fuzz_row(v.d, al)) != NULL)
+			mm_ls_add(st, &v, x, 1.0);
+	}
+
+	/* sgd_epoch_sfunc (a step of a state that passes only the row check, too) */
+	full = mm_sgd_validate(data, size, &err) == MM_OK;
+	if (mm_sgd_check(data, size, &err) != MM_OK)
+	{
+		if (full)
+			fail("a valid sgd_epoch state fails the row check", &err);
+	}
+	else if (mm_load_u32(data + 8) <= FUZZ_MAX_SOLVE_D && mm_load_u32(data + 12) <= 64 &&
+			 (st = binding_copy(data, size, MM_SGD_HDRSZ, al)) != NULL)
+	{
+		mm_sgd_view v;
+
+		mm_sgd_map(st, &v);
+		if ((x = fuzz_row(v.d, al)) != NULL)
+		{
+			int32_t		cls = mm_sgd_class_of(&v, v.ncls ? v.cv[0] : 0.5);
+
+			mm_sgd_step(&v, x, cls < 0 ? 0 : cls, v.ncls ? v.cv[0] : 0.5);
+		}
+	}
+
+	/* describe_sfunc */
+	full = mm_ds_validate(data, size, &err) == MM_OK;
+	if (!mm_ds_header_ok(data, size))
+	{
+		if (full)
+			fail("a valid describe state fails the row check", NULL);
+	}
+	else if ((st = binding_copy(data, size, MM_DS_HDRSZ, al)) != NULL)
+	{
+		mm_ds_view	v;
+
+		if (!mm_ds_open(st, size, &v))
+			fail("a describe state passes the row check but does not open", NULL);
+		mm_ds_add_null_rows(st, &v, 1);
+		/* the transition grows a full sample first, unless it is at its limit */
+		if (v.d > 0 && (v.nent < v.cap || mm_ds_grow_capacity(&v, 1) == 0) && (x = fuzz_row(v.d, al)) != NULL)
+			mm_ds_add(st, &v, x, NULL);
+	}
+
+	/* corr_matrix_sfunc */
+	full = mm_cr_validate(data, size, &err) == MM_OK;
+	if (!mm_cr_header_ok(data, size))
+	{
+		if (full)
+			fail("a valid corr_matrix state fails the row check", NULL);
+	}
+	else if ((st = binding_copy(data, size, MM_CR_HDRSZ, al)) != NULL)
+	{
+		mm_cr_view	v;
+
+		mm_cr_map(st, &v);
+		if ((x = fuzz_row(v.d, al)) != NULL)
+			mm_cr_add(st, &v, x);
+	}
+
+	/* the metrics' transitions (class, pairs and moments families) */
+	full = mm_mt_validate(data, size, &err) == MM_OK;
+	if (mm_mt_check_shape(data, size, 0, -1, &err) != MM_OK)
+	{
+		if (full)
+			fail("a valid metric state fails the row check", &err);
+	}
+	else if ((st = binding_copy(data, size, 4, al)) != NULL)
+	{
+		mm_mt_info info;
+
+		mm_mt_info_read(st, &info);
+		mm_mt_skip(st);
+		if (info.family == MM_MF_CLASS)
+		{
+			mm_cm_memo memo;
+			int			text = (info.flags & MM_MT_TEXT) != 0;
+
+			memset(&memo, 0, sizeof(memo));
+			if (mm_cm_memo_check(&memo, st, size, info.kind, text, &err) != MM_OK)
+				fail("a metric state passes the shape check of any kind but not its own", &err);
+			if (!mm_cm_memo_match(&memo, st, size))
+				fail("a class state does not match its own memo", NULL);
+			if (text)
+				(void) mm_cm_add_text_memo(st, &memo, "a", 1, "b", 1);
+			else
+				(void) mm_cm_add_f64_memo(st, &memo, 1.0, 0.0);
+		}
+		else if (info.family == MM_MF_PAIRS)
+			(void) mm_pairs_add(st, 0.5, 1);
+		else if (info.kind == MM_MK_LOG_LOSS)
+			mm_logloss_add(st, 0.5, 1);
+		else
+			mm_moments_add(st, 1.0, 2.0);
+	}
 }
 
 static void
@@ -272,6 +430,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_state(data, size, &al);
 	check_sgd_state(data, size, &al);
+	check_entry_points(data, size, &al);
 	arena_free(&ar);
 	return 0;
 }

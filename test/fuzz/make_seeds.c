@@ -12,6 +12,9 @@
 #include "mm_sgd.h"
 
 #include <math.h>
+#include "mm_metrics.h"
+#include "mm_stats.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +250,107 @@ write_sgd_state(const char *name, int algorithm, uint32_t d, uint32_t ncls, int 
 	write_file(name, st, size);
 }
 
+/* A buffer whose byte `lead` bytes in is 8-byte aligned after a header of hdrsz bytes. */
+static uint8_t *
+aligned_state(size_t size, size_t hdrsz, uint8_t **base)
+{
+	size_t		pad = (8 - hdrsz % 8) % 8;
+
+	*base = calloc(1, size + pad);
+	if (!*base)
+		exit(1);
+	return *base + pad;
+}
+
+/* describe and corr_matrix states of d features over `rows` rows (some NULL elements for describe). */
+static void
+write_stats_states(const char *dsname, const char *crname, uint32_t d, uint32_t rows)
+{
+	uint32_t	cap = mm_ds_initial_capacity(d);
+	size_t		size = mm_ds_state_size(d, 0, cap);
+	uint8_t    *base,
+			   *st = aligned_state(size, MM_DS_HDRSZ, &base);
+	mm_ds_view	v;
+	double		x[16];
+	uint8_t		present[2];
+
+	mm_ds_init(st, size, d, cap, NULL, 0, 1);
+	mm_ds_map(st, &v);
+	for (uint32_t i = 0; i < rows && v.nent < v.cap; i++)
+	{
+		for (uint32_t j = 0; j < d; j++)
+			x[j] = (double) ((i * 7 + j * 3) % 11) - 5.0;
+		present[0] = (uint8_t) (i % 3 == 1 ? 0xfe : 0xff);
+		present[1] = 0xff;
+		mm_ds_add(st, &v, x, present);
+	}
+	write_file(dsname, st, size);
+	free(base);
+
+	cap = mm_cr_capacity(d);
+	size = mm_cr_state_size(d, cap);
+	st = aligned_state(size, MM_CR_HDRSZ, &base);
+	{
+		mm_cr_view	c;
+
+		mm_cr_init(st, size, d, cap);
+		mm_cr_map(st, &c);
+		for (uint32_t i = 0; i < rows; i++)
+		{
+			for (uint32_t j = 0; j < d; j++)
+				x[j] = (double) ((i * 5 + j * j) % 13) - 6.0;
+			mm_cr_add(st, &c, x);
+		}
+	}
+	write_file(crname, st, size);
+	free(base);
+}
+
+/* A metric state of this kind over a few rows (class kinds: float8 or text labels). */
+static void
+write_metric_state(const char *name, int kind, int text)
+{
+	mm_mt_caps	caps;
+	uint32_t	flags = text ? MM_MT_TEXT : 0;
+	size_t		size;
+	uint8_t    *st;
+	static const char *labels[] = {"cat", "dog", "emu"};
+
+	if (mm_metric_binary(kind) && !text)
+		flags |= MM_MT_HAS_POSITIVE;
+	mm_mt_initial_caps(kind, &caps);
+	size = mm_mt_state_size(kind, flags, 0, &caps);
+	st = calloc(1, size);
+	if (!st)
+		exit(1);
+	mm_mt_init(st, size, kind, flags, 1.0, NULL, 0, &caps);
+	for (int i = 0; i < 9; i++)
+	{
+		int			ok = 1;
+
+		switch (mm_metric_family_of(kind))
+		{
+			case MM_MF_CLASS:
+				ok = text ? mm_cm_add_text(st, labels[i % 3], 3, labels[(i * 2) % 3], 3)
+					: mm_cm_add_f64(st, (double) (i % 2), (double) ((i / 2) % 2));
+				break;
+			case MM_MF_PAIRS:
+				ok = mm_pairs_add(st, 0.1 * i, i % 3 == 0);
+				break;
+			default:
+				if (kind == MM_MK_LOG_LOSS)
+					mm_logloss_add(st, 0.05 + 0.1 * i, i % 2);
+				else
+					mm_moments_add(st, 0.5 * i, 0.4 * i + 1);
+		}
+		if (!ok)
+			break;				/* full: the seed stays as it is */
+	}
+	mm_mt_skip(st);
+	write_file(name, st, size);
+	free(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -265,5 +369,13 @@ main(int argc, char **argv)
 	write_sgd_state("sgd_linreg_l1_invscaling.mmsg", MM_ALG_LINREG, 4, 0, MM_LR_INVSCALING, 1, 1e-3, 9);
 	write_sgd_state("sgd_multinomial_adam_batch.mmsg", MM_ALG_MULTINOMIAL, 2, 3, MM_LR_ADAM, 4, 0.0, 10);
 	write_sgd_state("sgd_svm_fresh.mmsg", MM_ALG_SVM, 5, 2, MM_LR_CONSTANT, 1, 0.0, 0);
+	write_stats_states("ds_d3_rows.mmds", "cr_d3_rows.mmcr", 3, 40);
+	write_stats_states("ds_d1_rows.mmds", "cr_d1_rows.mmcr", 1, 5);
+	write_metric_state("mt_accuracy.mmmt", MM_MK_ACCURACY, 0);
+	write_metric_state("mt_f1_text.mmmt", MM_MK_F1_MACRO, 1);
+	write_metric_state("mt_precision.mmmt", MM_MK_PRECISION, 0);
+	write_metric_state("mt_roc_auc.mmmt", MM_MK_ROC_AUC, 0);
+	write_metric_state("mt_r2.mmmt", MM_MK_R2, 0);
+	write_metric_state("mt_log_loss.mmmt", MM_MK_LOG_LOSS, 0);
 	return 0;
 }
