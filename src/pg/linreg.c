@@ -46,6 +46,19 @@ new_state(MemoryContext aggcxt, uint32 d, const ls_opts *o)
 	return st;
 }
 
+/*
+ * fn_extra of the transition: the states it returned, and the shape of the last one (its
+ * VARSIZE, d and capacity), so that a row on that state is checked with three comparisons
+ * and the buffered-row count against the capacity (what keeps mm_ls_add in bounds).
+ */
+typedef struct ls_memo
+{
+	mm_pg_memo	memo;
+	Size		size;
+	uint32		d;
+	uint32		cap;
+} ls_memo;
+
 /* Transition: adds one row (x, y) to the least-squares state. */
 PG_FUNCTION_INFO_V1(mm_linreg_fit_sfunc);
 Datum
@@ -58,8 +71,13 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 	double		y;
 	int			n;
 	mm_ls_view	v;
-	mm_pg_memo *memo = mm_pg_memo_get(fcinfo);
+	ls_memo    *lm = (ls_memo *) fcinfo->flinfo->fn_extra;
 
+	if (unlikely(lm == NULL))
+	{
+		lm = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ls_memo));
+		fcinfo->flinfo->fn_extra = lm;
+	}
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -82,9 +100,15 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 		st = new_state(aggcxt, (uint32) n, &o);
 	}
 	else
-		st = mm_pg_trans_state((bytea *) PG_GETARG_POINTER(0), MM_LS_HDRSZ, aggcxt, memo,
-							   mm_ls_check, mm_ls_validate);
-	mm_pg_memo_note(fcinfo, memo, st);
+	{
+		st = (bytea *) PG_GETARG_POINTER(0);
+		if (!(st == lm->memo.last && VARSIZE(st) == lm->size &&
+			  mm_load_u32((const uint8 *) VARDATA(st) + 8) == lm->d &&
+			  mm_load_u32((const uint8 *) VARDATA(st) + 12) == lm->cap &&
+			  mm_load_u32((const uint8 *) VARDATA(st) + 16) < lm->cap))
+			st = mm_pg_trans_state(st, MM_LS_HDRSZ, aggcxt, &lm->memo, mm_ls_check, mm_ls_validate);
+	}
+	mm_pg_memo_note(fcinfo, &lm->memo, st);
 
 	mm_ls_map((uint8 *) VARDATA(st), &v);
 	if ((uint32) n != v.d)
@@ -93,6 +117,9 @@ mm_linreg_fit_sfunc(PG_FUNCTION_ARGS)
 				 errmsg("linreg_fit: feature arrays have different lengths"),
 				 errdetail("Expected %u features, got %d.", v.d, n)));
 	mm_ls_add((uint8 *) VARDATA(st), &v, x, y);
+	lm->size = VARSIZE(st);
+	lm->d = v.d;
+	lm->cap = v.cap;
 	if ((Pointer) xa != DatumGetPointer(PG_GETARG_DATUM(1)))
 		pfree(xa);
 	PG_RETURN_BYTEA_P(st);

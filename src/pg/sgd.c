@@ -206,6 +206,7 @@ mm_sgd_init(PG_FUNCTION_ARGS)
 typedef struct view_cache
 {
 	mm_pg_memo	memo;			/* the states this call site returned (mm_pg_trans_state) */
+	Size		size;			/* VARSIZE of the state at st */
 	const uint8 *st;
 	uint8		hdr[MM_SGD_HDRSZ];
 	mm_sgd_view v;
@@ -282,11 +283,19 @@ mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 			mm_pg_raise(&err);
 	}
 	else
-		st = mm_pg_trans_state((bytea *) PG_GETARG_POINTER(0), MM_SGD_HDRSZ, aggcxt, &vc->memo,
-							   mm_sgd_check, mm_sgd_validate);
+	{
+		st = mm_pg_own_state((bytea *) PG_GETARG_POINTER(0), MM_SGD_HDRSZ, aggcxt);
+		/* the row check, unless st has the address, size and header of a state checked here */
+		if (!(vc->st == (const uint8 *) VARDATA(st) && vc->size == VARSIZE(st) &&
+			  memcmp(vc->hdr, VARDATA(st), MM_SGD_HDRSZ) == 0))
+			st = mm_pg_trans_state(st, MM_SGD_HDRSZ, aggcxt, &vc->memo, mm_sgd_check, mm_sgd_validate);
+		else if (unlikely(!mm_pg_memo_known(&vc->memo, st)))
+			st = mm_pg_trans_state(st, MM_SGD_HDRSZ, aggcxt, &vc->memo, mm_sgd_check, mm_sgd_validate);
+	}
 	mm_pg_memo_note(fcinfo, &vc->memo, st);
 
 	map_cached(fcinfo, (uint8 *) VARDATA(st), &v);
+	vc->size = VARSIZE(st);
 	xa = PG_GETARG_ARRAYTYPE_P(2);
 	x = mm_pg_features(xa, &n, "sgd_epoch feature array");
 	if ((uint32) n != v.d)
