@@ -9,12 +9,14 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "parser/analyze.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/ruleutils.h"
 #include "utils/memutils.h"
 
 #include "mm_pg.h"
@@ -539,7 +541,29 @@ mm_pg_resolve_source(const char *source)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("source query must be a plain SELECT")));
-		return psprintf("(%s)", source);
+
+		/*
+		 * The query's names are resolved here, with the caller's search_path, and the query is
+		 * printed back with every name that is not in pg_catalog schema-qualified (printed under
+		 * the search_path the extension's SQL runs with). The text that runs later therefore
+		 * means what the caller wrote, whatever search_path is in effect by then.
+		 */
+		{
+			Query	   *q;
+			int			nest;
+			char	   *sql;
+
+			/* still an ERROR (42601) when the text would not stand inside parentheses */
+			(void) raw_parser(psprintf("SELECT 1 FROM (%s) AS s", source), RAW_PARSE_DEFAULT);
+			q = parse_analyze_fixedparams(rs, source, NULL, 0, NULL);
+
+			nest = NewGUCNestLevel();
+			(void) set_config_option("search_path", MM_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			sql = pg_get_querydef(q, false);
+			AtEOXact_GUC(true, nest);
+			return psprintf("(%s)", sql);
+		}
 	}
 	else
 	{
