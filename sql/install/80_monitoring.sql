@@ -161,7 +161,8 @@ COMMENT ON FUNCTION _lower_is_better(text) IS 'internal: true for error metrics 
 -- The source runs read-only: through these helpers, which raise transaction_read_only for the
 -- one query that reads it (a source whose functions write fails with 25006).
 CREATE FUNCTION _read_only_type(q text) RETURNS regtype
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on
+SET modelmgr.reading_source = on AS $$
 DECLARE t regtype;
 BEGIN
     EXECUTE q INTO t;
@@ -169,13 +170,15 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION _read_only_type(text) IS 'internal: runs a query over a user source read-only, returning its one regtype';
 CREATE FUNCTION _read_only_metrics(q text, model bytea, flag boolean, OUT n bigint, OUT skipped bigint, OUT m jsonb)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on
+SET modelmgr.reading_source = on AS $$
 BEGIN
     EXECUTE q INTO n, skipped, m USING model, flag;
 END $$;
 COMMENT ON FUNCTION _read_only_metrics(text, bytea, boolean) IS 'internal: runs evaluate()''s metric query over a user source read-only';
 CREATE FUNCTION _read_only_psi(q text, model bytea, OUT psis float8[], OUT n bigint)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on
+SET modelmgr.reading_source = on AS $$
 BEGIN
     EXECUTE q INTO psis, n USING model;
 END $$;

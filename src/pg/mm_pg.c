@@ -6,7 +6,11 @@
 #include <math.h>
 
 #include "access/detoast.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_largeobject.h"
+#include "catalog/pg_largeobject_metadata.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "parser/analyze.h"
@@ -25,11 +29,40 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+/*
+ * Sources are read with transaction_read_only on, which refuses INSERT, UPDATE, DELETE, DDL,
+ * nextval and setval, but not large object creation or removal (lo_import, lo_create,
+ * lo_from_bytea, lo_unlink): while modelmgr.reading_source is on as well (set by train() and by
+ * the helpers evaluate() and drift() run the source through), this hook refuses those too.
+ */
+bool		mm_reading_source = false;
+static object_access_hook_type prev_object_access_hook = NULL;
+
+static void
+mm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (mm_reading_source && XactReadOnly && (access == OAT_POST_CREATE || access == OAT_DROP) &&
+		(classId == LargeObjectRelationId || classId == LargeObjectMetadataRelationId))
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s a large object while modelmgr reads a source",
+						access == OAT_DROP ? "remove" : "create"),
+				 errdetail("modelmgr reads training and evaluation sources read-only.")));
+}
+
 void
 _PG_init(void)
 {
 	mm_train_define_gucs();
+	DefineCustomBoolVariable("modelmgr.reading_source",
+							 "Internal: on while modelmgr reads a source (large objects are refused then).",
+							 NULL, &mm_reading_source, false, PGC_USERSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("modelmgr");
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = mm_object_access;
 }
 
 static void *

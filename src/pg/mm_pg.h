@@ -146,6 +146,7 @@ extern Datum mm_pg_predict_scored(const mm_model *m, const double *scores, mm_pr
  */
 #define MM_PINNED_SEARCH_PATH "pg_catalog, pg_temp"
 
+extern bool mm_reading_source;
 extern char *mm_pg_resolve_source(const char *source);
 
 /* GUCs of train(), defined from _PG_init. */

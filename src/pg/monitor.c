@@ -816,6 +816,8 @@ mm_feature_sql(PG_FUNCTION_ARGS)
 	nest = NewGUCNestLevel();
 	(void) set_config_option("transaction_read_only", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("modelmgr.reading_source", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_execute(psprintf("SELECT * FROM %s AS s LIMIT 0", src), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "cannot read the source's columns");
 	td = CreateTupleDescCopy(SPI_tuptable->tupdesc);

@@ -2420,6 +2420,8 @@ mm_train(PG_FUNCTION_ARGS)
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("transaction_read_only", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("modelmgr.reading_source", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 
 	describe_columns(&c, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3));
 	if (c.o.solver == NULL)
