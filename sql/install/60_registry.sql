@@ -49,7 +49,7 @@ COMMENT ON COLUMN models.created_by IS 'who registered the version';
 
 -- A version is immutable once registered: only its metrics, training facts, options and source
 -- may be amended. Predictions by name must never change under a deployed (name, version).
-CREATE FUNCTION models_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION models_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.name IS DISTINCT FROM OLD.name
        OR NEW.version IS DISTINCT FROM OLD.version OR NEW.algorithm IS DISTINCT FROM OLD.algorithm
@@ -89,7 +89,7 @@ CREATE INDEX deployments_previous ON deployments (previous_id);
 -- previous_id must name an earlier deploy/rollback row of the same name. This is a trigger, not a
 -- self-referencing foreign key, because pg_dump warns about circular foreign keys on every dump
 -- of an extension configuration table that has one.
-CREATE FUNCTION deployments_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION deployments_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         IF EXISTS (SELECT 1 FROM modelmgr.deployments d WHERE d.previous_id = OLD.id) THEN
@@ -131,13 +131,13 @@ SELECT pg_catalog.pg_extension_config_dump('deployments_id_seq', '');
 -- Internal helpers -------------------------------------------------------------------------
 
 -- Serialises registration and deployment per model name (transaction-scoped).
-CREATE FUNCTION _lock_name(model_name text) RETURNS void LANGUAGE sql VOLATILE AS $$
+CREATE FUNCTION _lock_name(model_name text) RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT pg_catalog.pg_advisory_xact_lock(1835886450, pg_catalog.hashtext(model_name))
 $$;
 COMMENT ON FUNCTION _lock_name(text) IS 'internal: transaction-scoped advisory lock serialising writes to one model name';
 
 -- Errors with a hint when the name is unknown.
-CREATE FUNCTION _check_name(model_name text) RETURNS void LANGUAGE plpgsql STABLE AS $$
+CREATE FUNCTION _check_name(model_name text) RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF model_name IS NULL THEN
         RAISE EXCEPTION 'model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -151,19 +151,19 @@ END $$;
 COMMENT ON FUNCTION _check_name(text) IS 'internal: ERROR (undefined_object) when no version of the model exists';
 
 -- The live deployment row of a name (its latest row), or no row.
-CREATE FUNCTION _live(model_name text) RETURNS SETOF deployments LANGUAGE sql STABLE AS $$
+CREATE FUNCTION _live(model_name text) RETURNS SETOF deployments LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT * FROM modelmgr.deployments d WHERE d.name = _live.model_name ORDER BY d.id DESC LIMIT 1
 $$;
 COMMENT ON FUNCTION _live(text) IS 'internal: the latest deployment row of a model name (its live state)';
 
 -- The deployed version of a name, or NULL.
-CREATE FUNCTION deployed_version(model_name text) RETURNS int LANGUAGE sql STABLE PARALLEL SAFE AS $$
+CREATE FUNCTION deployed_version(model_name text) RETURNS int LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT d.version FROM modelmgr.deployments d WHERE d.name = deployed_version.model_name ORDER BY d.id DESC LIMIT 1
 $$;
 COMMENT ON FUNCTION deployed_version(text) IS 'the deployed version of a model name, NULL when nothing is deployed';
 
 -- Resolves (name, version): NULL version means the deployed one.
-CREATE FUNCTION _resolve(model_name text, version int) RETURNS int LANGUAGE plpgsql STABLE AS $$
+CREATE FUNCTION _resolve(model_name text, version int) RETURNS int LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int;
 BEGIN
@@ -188,7 +188,7 @@ COMMENT ON FUNCTION _resolve(text, int) IS 'internal: checks (name, version) exi
 
 -- Appends a deployment row making version live; the caller holds the name lock.
 CREATE FUNCTION _push(model_name text, version int, action text, strategy text, reason text)
-RETURNS int LANGUAGE plpgsql VOLATILE AS $$
+RETURNS int LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     live modelmgr.deployments;
 BEGIN
@@ -212,7 +212,7 @@ CREATE FUNCTION register_model(model_name text, model bytea, source text DEFAULT
                                features text[] DEFAULT NULL, options jsonb DEFAULT '{}', metrics jsonb DEFAULT '{}',
                                training jsonb DEFAULT '{}', auto_deploy boolean DEFAULT false,
                                lineage jsonb DEFAULT '{}')
-RETURNS models LANGUAGE plpgsql VOLATILE AS $$
+RETURNS models LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     info jsonb;
     feats text[] := register_model.features;
@@ -307,7 +307,7 @@ COMMENT ON FUNCTION register_model(text, bytea, text, text, text[], jsonb, jsonb
 -- Deployment --------------------------------------------------------------------------------
 
 CREATE FUNCTION deploy(model_name text, version int DEFAULT NULL) RETURNS int
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int;
 BEGIN
@@ -323,7 +323,7 @@ END $$;
 COMMENT ON FUNCTION deploy(text, int) IS 'makes a version of model_name live (NULL: the latest version); returns it';
 
 CREATE FUNCTION deploy(model_name text, strategy text) RETURNS int
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int;
     s float8;
@@ -356,7 +356,7 @@ END $$;
 COMMENT ON FUNCTION deploy(text, text) IS 'makes a version of model_name live chosen by strategy: best_score (highest metrics score) or most_recent; returns it';
 
 CREATE FUNCTION rollback(model_name text) RETURNS int
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     live modelmgr.deployments;
     prev modelmgr.deployments;
@@ -381,7 +381,7 @@ END $$;
 COMMENT ON FUNCTION rollback(text) IS 'makes the previously deployed version live again; repeated rollbacks walk back through the history; returns the version';
 
 CREATE FUNCTION drop_model(model_name text, version int DEFAULT NULL, force boolean DEFAULT false) RETURNS int
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     live modelmgr.deployments;
     targets int[];
@@ -433,7 +433,7 @@ COMMENT ON FUNCTION drop_model(text, int, boolean) IS 'deletes one version (or a
 -- Reading models ----------------------------------------------------------------------------
 
 CREATE FUNCTION model(model_name text, version int DEFAULT NULL) RETURNS bytea
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int := modelmgr._resolve(model_name, model.version);
     b bytea;
@@ -445,7 +445,7 @@ COMMENT ON FUNCTION model(text, int) IS 'the model bytea of a version (NULL: the
 
 CREATE FUNCTION weights(model_name text, version int DEFAULT NULL)
 RETURNS TABLE (class text, feature text, weight float8)
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int;
     r modelmgr.models;
@@ -494,7 +494,7 @@ COMMENT ON FUNCTION weights(text, int) IS 'coefficients of a version (NULL: depl
 -- Export and import -------------------------------------------------------------------------
 
 CREATE FUNCTION export_model(model_name text, version int DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int := modelmgr._resolve(model_name, export_model.version);
     r modelmgr.models;
@@ -523,7 +523,7 @@ END $$;
 COMMENT ON FUNCTION export_model(text, int) IS 'a version (NULL: deployed) as a self-describing JSON document (format modelmgr.model version 1, see docs/registry.md)';
 
 CREATE FUNCTION import_model(model_name text, doc jsonb) RETURNS int
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bytes bytea;
     feats text[];

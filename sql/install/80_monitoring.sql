@@ -141,25 +141,59 @@ SELECT pg_catalog.pg_extension_config_dump('alerts_id_seq', '');
 
 -- Helpers -----------------------------------------------------------------------------------
 
-CREATE FUNCTION _settings(model_name text) RETURNS monitor_settings LANGUAGE sql STABLE AS $$
+CREATE FUNCTION _settings(model_name text) RETURNS monitor_settings LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce((SELECT s FROM modelmgr.monitor_settings s WHERE s.name = _settings.model_name),
                     ROW(_settings.model_name, 0.1, 0.25, NULL, NULL, 3, 3)::modelmgr.monitor_settings)
 $$;
 COMMENT ON FUNCTION _settings(text) IS 'internal: the monitor_settings row of a model, or the defaults';
 
-CREATE FUNCTION _lower_is_better(metric text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION _lower_is_better(metric text) RETURNS boolean LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT metric IN ('log_loss', 'mse', 'rmse', 'mae')
 $$;
 COMMENT ON FUNCTION _lower_is_better(text) IS 'internal: true for error metrics (log_loss, mse, rmse, mae)';
 
 -- evaluate ----------------------------------------------------------------------------------
 
+-- The source is read with the caller's rights and names: the SQL wrappers evaluate(), drift() and
+-- monitor() resolve it (modelmgr._source_sql, under the caller's search_path) before the pinned
+-- functions that do the work run; they name nothing but schema-qualified functions, so they need
+-- no pinned search_path themselves (test/sh/hostile_search_path.sh shows it).
+-- The source runs read-only: through these helpers, which raise transaction_read_only for the
+-- one query that reads it (a source whose functions write fails with 25006).
+CREATE FUNCTION _read_only_type(q text) RETURNS regtype
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on
+SET modelmgr.reading_source = on AS $$
+DECLARE t regtype;
+BEGIN
+    EXECUTE q INTO t;
+    RETURN t;
+END $$;
+COMMENT ON FUNCTION _read_only_type(text) IS 'internal: runs a query over a user source read-only, returning its one regtype';
+CREATE FUNCTION _read_only_metrics(q text, model bytea, flag boolean, OUT n bigint, OUT skipped bigint, OUT m jsonb)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on
+SET modelmgr.reading_source = on AS $$
+BEGIN
+    EXECUTE q INTO n, skipped, m USING model, flag;
+END $$;
+COMMENT ON FUNCTION _read_only_metrics(text, bytea, boolean) IS 'internal: runs evaluate()''s metric query over a user source read-only';
+CREATE FUNCTION _read_only_psi(q text, model bytea, OUT psis float8[], OUT n bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET transaction_read_only = on
+SET modelmgr.reading_source = on AS $$
+BEGIN
+    EXECUTE q INTO psis, n USING model;
+END $$;
+COMMENT ON FUNCTION _read_only_psi(text, bytea) IS 'internal: runs drift()''s PSI query over a user source read-only';
+
 CREATE FUNCTION evaluate(model_name text, source text, version int DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE sql VOLATILE AS $$
+    SELECT modelmgr._evaluate(model_name, source, modelmgr._source_sql(source), version)
+$$;
+
+CREATE FUNCTION _evaluate(model_name text, source text, src text, version int) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int;
     r modelmgr.models;
-    src text;
     fx text;
     ltype regtype;
     ncls int;
@@ -175,18 +209,17 @@ BEGIN
     IF source IS NULL THEN
         RAISE EXCEPTION 'source must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    v := modelmgr._resolve(model_name, evaluate.version);
-    SELECT mo.* INTO r FROM modelmgr.models mo WHERE mo.name = evaluate.model_name AND mo.version = v;
+    v := modelmgr._resolve(model_name, _evaluate.version);
+    SELECT mo.* INTO r FROM modelmgr.models mo WHERE mo.name = _evaluate.model_name AND mo.version = v;
     IF r.label IS NULL THEN
         RAISE EXCEPTION 'model "%" version % has no registered label column', model_name, v
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Register the model with label => ''column'' to evaluate it on a table.';
     END IF;
-    src := modelmgr._source_sql(source);
     fx := modelmgr._feature_sql(r.model, r.features, src);
     BEGIN
-        EXECUTE format('SELECT pg_typeof(s.%I) FROM (SELECT * FROM %s AS s LIMIT 0) s RIGHT JOIN (SELECT 1) one ON true',
-                       r.label, src) INTO ltype;
+        ltype := modelmgr._read_only_type(format('SELECT pg_typeof(s.%I) FROM (SELECT * FROM %s AS s LIMIT 0) s RIGHT JOIN (SELECT 1) one ON true',
+                       r.label, src));
     EXCEPTION WHEN undefined_column THEN
         RAISE EXCEPTION 'source has no label column "%"', r.label
             USING ERRCODE = 'undefined_column',
@@ -196,12 +229,11 @@ BEGIN
     -- rows with a NULL label or feature are skipped; predictions come from the version's own bytes
     q := format('SELECT %s AS x, s.%I AS y FROM %s AS s', fx, r.label, src);
     IF r.algorithm = 'linear_regression' THEN
-        EXECUTE format($q$SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
+        SELECT * INTO n, skipped, m FROM modelmgr._read_only_metrics(format($q$SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
                 jsonb_build_object('r2', modelmgr.r2(p, a) FILTER (WHERE ok), 'mse', modelmgr.mse(p, a) FILTER (WHERE ok),
                                    'rmse', modelmgr.rmse(p, a) FILTER (WHERE ok), 'mae', modelmgr.mae(p, a) FILTER (WHERE ok))
             FROM (SELECT CASE WHEN ok THEN modelmgr.predict($1, x) END AS p, y::float8 AS a, ok
-                  FROM (SELECT x, y, y IS NOT NULL AND array_position(x, NULL) IS NULL AS ok FROM (%s) q0) q1) q2$q$, q)
-            INTO n, skipped, m USING r.model;
+                  FROM (SELECT x, y, y IS NOT NULL AND array_position(x, NULL) IS NULL AS ok FROM (%s) q0) q1) q2$q$, q), r.model, NULL);
     ELSE
         -- text labels compare class names; numeric and boolean labels compare class values
         IF ltype IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype, 'name'::regtype) THEN
@@ -218,7 +250,7 @@ BEGIN
             pos := quote_literal(r.classes[ncls]) || '::float8';
         END IF;
         IF ncls = 2 THEN
-            EXECUTE format($q$SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
+            SELECT * INTO n, skipped, m FROM modelmgr._read_only_metrics(format($q$SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
                     jsonb_build_object(
                         'accuracy', modelmgr.accuracy(p, a) FILTER (WHERE ok),
                         'precision', modelmgr.precision(p, a, %2$s) FILTER (WHERE ok),
@@ -230,37 +262,40 @@ BEGIN
                 FROM (SELECT CASE WHEN ok THEN %3$s END AS p,
                              CASE WHEN ok THEN (modelmgr.predict_proba($1, x))[2] END AS pr, %4$s AS a, ok
                       FROM (SELECT x, y, y IS NOT NULL AND array_position(x, NULL) IS NULL AS ok FROM (%1$s) q0) q1) q2$q$,
-                q, pos, pexpr, aexpr)
-                INTO n, skipped, m USING r.model, r.algorithm <> 'svm';
+                q, pos, pexpr, aexpr), r.model, r.algorithm <> 'svm');
         ELSE
-            EXECUTE format($q$SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
+            SELECT * INTO n, skipped, m FROM modelmgr._read_only_metrics(format($q$SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
                     jsonb_build_object(
                         'accuracy', modelmgr.accuracy(p, a) FILTER (WHERE ok),
                         'f1_macro', modelmgr.f1_macro(p, a) FILTER (WHERE ok),
                         'f1_weighted', modelmgr.f1_weighted(p, a) FILTER (WHERE ok))
                 FROM (SELECT CASE WHEN ok THEN %2$s END AS p, %3$s AS a, ok
                       FROM (SELECT x, y, y IS NOT NULL AND array_position(x, NULL) IS NULL AS ok FROM (%1$s) q0) q1) q2$q$,
-                q, pexpr, aexpr)
-                INTO n, skipped, m USING r.model;
+                q, pexpr, aexpr), r.model, NULL);
         END IF;
     END IF;
     INSERT INTO modelmgr.evaluations AS e (name, version, rows, metrics, source)
-    VALUES (model_name, v, n, m, evaluate.source) RETURNING e.id INTO eid;
+    VALUES (model_name, v, n, m, _evaluate.source) RETURNING e.id INTO eid;
     RETURN jsonb_build_object('name', model_name, 'version', v, 'evaluation_id', eid, 'rows', n,
                               'rows_skipped', skipped, 'metrics', m);
 END $$;
+COMMENT ON FUNCTION _evaluate(text, text, text, int) IS 'internal: evaluate() of a resolved source';
 COMMENT ON FUNCTION evaluate(text, text, int) IS
 'scores a version (NULL: the deployed one) on a table, view or SELECT with the metric aggregates, against the model''s registered label column; records the snapshot in evaluations and returns {name, version, evaluation_id, rows, rows_skipped, metrics}';
 
 -- drift -------------------------------------------------------------------------------------
 
 CREATE FUNCTION drift(model_name text, source text) RETURNS TABLE (feature text, psi float8, status text)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE sql VOLATILE AS $$
+    SELECT * FROM modelmgr._drift(model_name, source, modelmgr._source_sql(source))
+$$;
+
+CREATE FUNCTION _drift(model_name text, source text, src text) RETURNS TABLE (feature text, psi float8, status text)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int;
     r modelmgr.models;
     info jsonb;
-    src text;
     fx text;
     psis float8[];
     names text[];
@@ -271,16 +306,15 @@ BEGIN
         RAISE EXCEPTION 'source must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     v := modelmgr._resolve(model_name, NULL);
-    SELECT mo.* INTO r FROM modelmgr.models mo WHERE mo.name = drift.model_name AND mo.version = v;
+    SELECT mo.* INTO r FROM modelmgr.models mo WHERE mo.name = _drift.model_name AND mo.version = v;
     info := modelmgr.model_info(r.model);
     IF NOT coalesce((info->>'has_baseline')::boolean, false) THEN
         RAISE EXCEPTION 'model "%" version % has no drift baseline', model_name, v
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Models trained by modelmgr.train() carry one; add one to another model with the aggregate modelmgr.model_with_baseline(model, x) and register the result.';
     END IF;
-    src := modelmgr._source_sql(source);
     fx := modelmgr._feature_sql(r.model, r.features, src);
-    EXECUTE format('SELECT modelmgr.drift_psi($1, %s), count(*) FROM %s AS s', fx, src) INTO psis, n USING r.model;
+    SELECT * INTO psis, n FROM modelmgr._read_only_psi(format('SELECT modelmgr.drift_psi($1, %s), pg_catalog.count(*) FROM %s AS s', fx, src), r.model);
     IF info ? 'features' THEN
         names := ARRAY(SELECT jsonb_array_elements_text(info->'features'));
     ELSE
@@ -293,10 +327,11 @@ BEGIN
         status := CASE WHEN psi IS NULL THEN 'no_data' WHEN psi >= st.psi_alert THEN 'alert'
                        WHEN psi >= st.psi_warn THEN 'warn' ELSE 'ok' END;
         INSERT INTO modelmgr.drift_history (name, version, feature, psi, status, rows, source)
-        VALUES (model_name, v, names[i], psis[i], status, n, drift.source);
+        VALUES (model_name, v, names[i], psis[i], status, n, _drift.source);
         RETURN NEXT;
     END LOOP;
 END $$;
+COMMENT ON FUNCTION _drift(text, text, text) IS 'internal: drift() of a resolved source';
 COMMENT ON FUNCTION drift(text, text) IS
 'per-feature PSI of a table, view or SELECT against the drift baseline of the deployed version of model_name, with status ok / warn / alert (thresholds from monitor_settings, default 0.1 / 0.25); recorded in drift_history';
 
@@ -304,7 +339,7 @@ COMMENT ON FUNCTION drift(text, text) IS
 
 -- Records an alert unless the same one (name, version, kind, subject) is open; NOTIFYs new ones.
 CREATE FUNCTION _raise_alert(model_name text, version int, kind text, detail jsonb) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     aid bigint;
     payload jsonb;
@@ -326,7 +361,7 @@ END $$;
 COMMENT ON FUNCTION _raise_alert(text, int, text, jsonb) IS 'internal: records an alert (unless the same one is open) and sends it with NOTIFY modelmgr_alerts';
 
 CREATE FUNCTION resolve_alerts(model_name text, kind text DEFAULT NULL) RETURNS int
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     n int;
 BEGIN
@@ -340,7 +375,12 @@ END $$;
 COMMENT ON FUNCTION resolve_alerts(text, text) IS 'marks the open alerts of a model (of one kind, or all: NULL) resolved; returns how many';
 
 CREATE FUNCTION monitor(model_name text, source text) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE sql VOLATILE AS $$
+    SELECT modelmgr._monitor(model_name, source, modelmgr._source_sql(source))
+$$;
+
+CREATE FUNCTION _monitor(model_name text, source text, src text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v int;
     r modelmgr.models;
@@ -357,8 +397,8 @@ DECLARE
     d record;
 BEGIN
     v := modelmgr._resolve(model_name, NULL);
-    SELECT mo.* INTO r FROM modelmgr.models mo WHERE mo.name = monitor.model_name AND mo.version = v;
-    ev := modelmgr.evaluate(model_name, source, v);
+    SELECT mo.* INTO r FROM modelmgr.models mo WHERE mo.name = _monitor.model_name AND mo.version = v;
+    ev := modelmgr._evaluate(model_name, source, src, v);
     st := modelmgr._settings(model_name);
     met := coalesce(st.metric, CASE WHEN r.algorithm = 'linear_regression' THEN 'r2' ELSE 'accuracy' END);
     IF NOT (ev->'metrics') ? met THEN
@@ -372,7 +412,7 @@ BEGIN
     low := modelmgr._lower_is_better(met);
     SELECT count(*), avg(h.x), stddev_samp(h.x) INTO hcount, hmean, hsd
     FROM (SELECT (e.metrics->>met)::float8 AS x FROM modelmgr.evaluations e
-          WHERE e.name = monitor.model_name AND e.version = v AND e.id < (ev->>'evaluation_id')::bigint
+          WHERE e.name = _monitor.model_name AND e.version = v AND e.id < (ev->>'evaluation_id')::bigint
             AND jsonb_typeof(e.metrics->met) = 'number') h;
     IF val IS NOT NULL THEN
         IF hcount >= st.min_history
@@ -390,7 +430,7 @@ BEGIN
     END IF;
     IF coalesce((modelmgr.model_info(r.model)->>'has_baseline')::boolean, false) THEN
         dr := '[]';
-        FOR d IN SELECT * FROM modelmgr.drift(model_name, source) LOOP
+        FOR d IN SELECT * FROM modelmgr._drift(model_name, source, src) LOOP
             dr := dr || jsonb_build_object('feature', d.feature, 'psi', d.psi, 'status', d.status);
             IF d.status = 'alert' THEN
                 raised := raised || modelmgr._raise_alert(model_name, v, 'drift', jsonb_build_object(
@@ -405,6 +445,7 @@ BEGIN
         'history', jsonb_build_object('evaluations', hcount, 'mean', hmean, 'stddev', hsd),
         'evaluation', ev, 'drift', dr, 'alerts', raised);
 END $$;
+COMMENT ON FUNCTION _monitor(text, text, text) IS 'internal: monitor() of a resolved source';
 COMMENT ON FUNCTION monitor(text, text) IS
 'evaluate() + drift() of the deployed version of model_name on a table, view or SELECT, and an anomaly check of the monitored metric against the version''s evaluation history (k_sigma) and floor; alerts are recorded in alerts and sent with NOTIFY modelmgr_alerts (JSON payload); returns a summary';
 
@@ -459,18 +500,18 @@ COMMENT ON COLUMN open_alerts.age_seconds IS 'seconds since raised';
 
 -- Prometheus --------------------------------------------------------------------------------
 
-CREATE FUNCTION _prom_label(v text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE FUNCTION _prom_label(v text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT replace(replace(replace(v, E'\\', E'\\\\'), '"', E'\\"'), E'\n', E'\\n')
 $$;
 COMMENT ON FUNCTION _prom_label(text) IS 'internal: escapes a Prometheus label value';
 
-CREATE FUNCTION _prom_value(v float8) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE FUNCTION _prom_value(v float8) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE WHEN v = 'Infinity'::float8 THEN '+Inf' WHEN v = '-Infinity'::float8 THEN '-Inf'
                 WHEN v = 'NaN'::float8 THEN 'NaN' ELSE v::text END
 $$;
 COMMENT ON FUNCTION _prom_value(float8) IS 'internal: a sample value in the Prometheus text format';
 
-CREATE FUNCTION prometheus_metrics() RETURNS text LANGUAGE sql STABLE AS $$
+CREATE FUNCTION prometheus_metrics() RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 SELECT concat_ws(E'\n',
     '# HELP modelmgr_model_versions Number of registered versions of a model.',
     '# TYPE modelmgr_model_versions gauge',

@@ -12,7 +12,7 @@ COMMENT ON FUNCTION _sgd_publish(bytea, jsonb, text[]) IS
     'internal: the published form of a trained SGD model: optimizer state dropped, training facts and feature names stored';
 
 CREATE FUNCTION _shard_fn(fn regprocedure, what text, nargs int) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE p pg_catalog.pg_proc;
 BEGIN
     SELECT * INTO p FROM pg_catalog.pg_proc WHERE oid = fn;
@@ -31,7 +31,7 @@ COMMENT ON FUNCTION _shard_fn(regprocedure, text, int) IS
 CREATE FUNCTION train_sharded(model_name text, epoch_fn regprocedure, describe_fn regprocedure DEFAULT NULL,
                               algorithm text DEFAULT 'logistic_regression', options jsonb DEFAULT '{}',
                               label text DEFAULT NULL, features text[] DEFAULT NULL, source text DEFAULT NULL)
-RETURNS models LANGUAGE plpgsql VOLATILE AS $$
+RETURNS models LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     opts jsonb := coalesce(train_sharded.options, '{}');
     init_opts jsonb := '{}';

@@ -6,15 +6,21 @@
 #include <math.h>
 
 #include "access/detoast.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_largeobject.h"
+#include "catalog/pg_largeobject_metadata.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "parser/analyze.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/ruleutils.h"
 #include "utils/memutils.h"
 #include "common/hashfn.h"
 
@@ -24,11 +30,40 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+/*
+ * Sources are read with transaction_read_only on, which refuses INSERT, UPDATE, DELETE, DDL,
+ * nextval and setval, but not large object creation or removal (lo_import, lo_create,
+ * lo_from_bytea, lo_unlink): while modelmgr.reading_source is on as well (set by train() and by
+ * the helpers evaluate() and drift() run the source through), this hook refuses those too.
+ */
+bool		mm_reading_source = false;
+static object_access_hook_type prev_object_access_hook = NULL;
+
+static void
+mm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (mm_reading_source && XactReadOnly && (access == OAT_POST_CREATE || access == OAT_DROP) &&
+		(classId == LargeObjectRelationId || classId == LargeObjectMetadataRelationId))
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s a large object while modelmgr reads a source",
+						access == OAT_DROP ? "remove" : "create"),
+				 errdetail("modelmgr reads training and evaluation sources read-only.")));
+}
+
 void
 _PG_init(void)
 {
 	mm_train_define_gucs();
+	DefineCustomBoolVariable("modelmgr.reading_source",
+							 "Internal: on while modelmgr reads a source (large objects are refused then).",
+							 NULL, &mm_reading_source, false, PGC_USERSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("modelmgr");
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = mm_object_access;
 }
 
 static void *
@@ -599,7 +634,29 @@ mm_pg_resolve_source(const char *source)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("source query must be a plain SELECT")));
-		return psprintf("(%s)", source);
+
+		/*
+		 * The query's names are resolved here, with the caller's search_path, and the query is
+		 * printed back with every name that is not in pg_catalog schema-qualified (printed under
+		 * the search_path the extension's SQL runs with). The text that runs later therefore
+		 * means what the caller wrote, whatever search_path is in effect by then.
+		 */
+		{
+			Query	   *q;
+			int			nest;
+			char	   *sql;
+
+			/* still an ERROR (42601) when the text would not stand inside parentheses */
+			(void) raw_parser(psprintf("SELECT 1 FROM (%s) AS s", source), RAW_PARSE_DEFAULT);
+			q = parse_analyze_fixedparams(rs, source, NULL, 0, NULL);
+
+			nest = NewGUCNestLevel();
+			(void) set_config_option("search_path", MM_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			sql = pg_get_querydef(q, false);
+			AtEOXact_GUC(true, nest);
+			return psprintf("(%s)", sql);
+		}
 	}
 	else
 	{

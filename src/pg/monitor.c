@@ -23,6 +23,7 @@
 #include "parser/parser.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/float.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -864,6 +865,7 @@ mm_feature_sql(PG_FUNCTION_ARGS)
 	TupleDesc	td;
 	StringInfoData s;
 	bool		first = true;
+	int			nest;
 
 	if (names == NULL && !PG_ARGISNULL(1))
 	{
@@ -888,9 +890,16 @@ mm_feature_sql(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* the source is only described (LIMIT 0), and read-only like every read of it */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("transaction_read_only", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("modelmgr.reading_source", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_execute(psprintf("SELECT * FROM %s AS s LIMIT 0", src), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "cannot read the source's columns");
 	td = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	AtEOXact_GUC(true, nest);
 	SPI_finish();
 
 	initStringInfo(&s);

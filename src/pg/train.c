@@ -1840,11 +1840,25 @@ materialize_once(train_ctx *c)
 
 	/* the name outlives the epoch's memory context */
 	c->once_table = MemoryContextStrdup(c->cxt, psprintf("modelmgr_train_%d_%u", MyProcPid, (unsigned) GetCurrentCommandId(false)));
-	rc = SPI_execute_with_args(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT q.x, q.y FROM (%s) AS q WHERE %s "
+	/*
+	 * The source is read in a read-only context: the (empty) temporary table is created with the
+	 * flag lowered for this one statement, which runs nothing of the source (WITH NO DATA), and
+	 * filled by an INSERT, which a read-only transaction allows into a temporary table. An error
+	 * in between is undone by the abort, which restores transaction_read_only from the GUC stack.
+	 */
+	XactReadOnly = false;
+	rc = SPI_execute_with_args(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT q.x, q.y FROM (%s) AS q "
+										"WITH NO DATA",
+										quote_identifier(c->once_table), c->base),
+							   3, param_types, vals, nulls, false, 0);
+	XactReadOnly = true;
+	if (rc != SPI_OK_UTILITY && rc != SPI_OK_SELINTO)
+		elog(ERROR, "train: could not materialize the shuffled rows (%d)", rc);
+	rc = SPI_execute_with_args(psprintf("INSERT INTO pg_temp.%s SELECT q.x, q.y FROM (%s) AS q WHERE %s "
 										"ORDER BY modelmgr._row_unit(%s, q.y, $3)",
 										quote_identifier(c->once_table), c->base, c->train_where, c->hcol),
 							   3, param_types, vals, nulls, false, 0);
-	if (rc != SPI_OK_UTILITY && rc != SPI_OK_SELINTO)
+	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "train: could not materialize the shuffled rows (%d)", rc);
 }
 
@@ -2014,7 +2028,12 @@ run_sgd(train_ctx *c)
 	}
 	MemoryContextDelete(epoch_cxt);
 	if (c->once_table)
+	{
+		/* DROP is refused in a read-only context, even of a temporary table (see materialize_once) */
+		XactReadOnly = false;
 		(void) SPI_execute(psprintf("DROP TABLE pg_temp.%s", quote_identifier(c->once_table)), false, 0);
+		XactReadOnly = true;
+	}
 	if (!c->converged)
 		ereport(NOTICE,
 				(errmsg("train \"%s\": stopped after %d epochs without converging", c->name, c->epochs_run),
@@ -2391,6 +2410,19 @@ mm_train(PG_FUNCTION_ARGS)
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 
+	/*
+	 * Every query below names modelmgr's and pg_catalog's objects under a pinned search_path (the
+	 * source was resolved with the caller's above), and reads the source in a read-only context:
+	 * a source whose functions write (INSERT, nextval, lo_import, ...) fails with 25006. Both are
+	 * undone by AtEOXact_GUC before the model is registered, or by the (sub)transaction's abort.
+	 */
+	(void) set_config_option("search_path", MM_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("transaction_read_only", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("modelmgr.reading_source", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
 	describe_columns(&c, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3));
 	if (c.o.solver == NULL)
 		c.o.solver = (c.algorithm == MM_ALG_LINREG) ? "normal_equations" : "sgd";
@@ -2457,6 +2489,8 @@ mm_train(PG_FUNCTION_ARGS)
 		vals[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics));
 		vals[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(training.data));
 		vals[8] = BoolGetDatum(c.o.auto_deploy);
+		/* the source has been read: read-write again, and the caller's settings back */
+		AtEOXact_GUC(true, save_nestlevel);
 		rc = SPI_execute_with_args("SELECT * FROM modelmgr.register_model($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 								   9, types, vals, nulls, false, 1);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
@@ -2464,7 +2498,6 @@ mm_train(PG_FUNCTION_ARGS)
 	}
 	tuple = SPI_tuptable->vals[0];
 	result = PointerGetDatum(SPI_returntuple(tuple, SPI_tuptable->tupdesc));
-	AtEOXact_GUC(true, save_nestlevel);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
