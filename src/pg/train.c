@@ -556,6 +556,18 @@ typedef struct rowset
 #define ROW_BYTES(d) (sizeof(double) * ((Size) (d) + 1) + 13 + 20)
 
 /*
+ * How many source rows a streaming loop holds at once (a batch context reset, a cursor fetch):
+ * up to 1024, fewer for wide rows so a batch stays near 1 MB and is never worth counting.
+ */
+static inline int
+rows_per_batch(int d)
+{
+	Size		n = ((Size) 1 << 20) / (sizeof(double) * ((Size) d + 1));
+
+	return (int) Max(1, Min(n, 1024));
+}
+
+/*
  * Large arrays read in a random order (the packed rows of every shuffled epoch, the arrays of a
  * sort pass) are advised for transparent huge pages where the system offers them: with 4 kB
  * pages nearly each row is a TLB miss, with 2 MB pages an epoch at 1M x 32 is about a third
@@ -964,6 +976,8 @@ sampler_add(sampler *s, uint64 hash, const double *x)
 {
 	uint64		key = mm_row_key(hash, SALT_BASELINE);
 
+	if (s->cap == 0)
+		sampler_grow(s);
 	if (key > s->limit)
 		return;
 	if (s->n == s->cap)
@@ -1521,6 +1535,7 @@ typedef struct pass_receiver
 	double	   *ccount;
 	double		nstat;
 	uint64		rows;
+	int			batch_left;		/* rows until pr->batch is reset (see rows_per_batch) */
 	bool		hashed_h;		/* the query's third column is the array rows are hashed over */
 } pass_receiver;
 
@@ -1644,8 +1659,10 @@ pass_receive(TupleTableSlot *slot, DestReceiver *self)
 	first_pass_row(pr, DatumGetArrayTypeP(xd), y,
 				   pr->hashed_h ? DatumGetArrayTypeP(slot_getattr(slot, 3, &isnull)) : NULL);
 	MemoryContextSwitchTo(old);
-	if ((++pr->rows & 1023) == 0)
+	pr->rows++;
+	if (--pr->batch_left == 0)
 	{
+		pr->batch_left = rows_per_batch(pr->c->d);
 		MemoryContextReset(pr->batch);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -1683,6 +1700,7 @@ first_pass(train_ctx *c)
 	pr.pub.mydest = DestNone;
 	pr.c = c;
 	pr.hashed_h = strcmp(c->hcol, "q.h") == 0;
+	pr.batch_left = rows_per_batch(c->d);
 	pr.batch = AllocSetContextCreate(CurrentMemoryContext, "train rows", ALLOCSET_DEFAULT_SIZES);
 	pr.m2 = palloc0(sizeof(double) * c->d);
 	pr.ccount = palloc0(sizeof(double) * (c->ncls + 1));
@@ -2262,7 +2280,7 @@ test_metrics(train_ctx *c, const mm_model *m, double *score)
 
 		for (;;)
 		{
-			SPI_cursor_fetch(portal, true, 1000);
+			SPI_cursor_fetch(portal, true, rows_per_batch(c->d));
 			if (SPI_processed == 0)
 				break;
 			for (uint64 r = 0; r < SPI_processed; r++)
