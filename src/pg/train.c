@@ -2201,7 +2201,7 @@ run_lbfgs(train_ctx *c)
 		ereport(ERROR,
 				(errcode(c->o.mode == MODE_STREAMING ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("solver %s needs the training rows in memory", c->o.solver),
-				 errhint("Raise modelmgr.train_memory_budget, or use {\"solver\": \"sgd\"} to stream.")));
+				 errhint("Use {\"solver\": \"sgd\"} to stream, or ask a superuser to raise modelmgr.train_memory_budget.")));
 	memset(&p, 0, sizeof(p));
 	p.algorithm = c->algorithm;
 	p.X = c->rows.X;
