@@ -546,6 +546,7 @@ typedef struct rowset
 	uint8	   *role;
 	uint64	   *hash;			/* mm_row_hash of each row */
 	bool		soft;			/* rows_push returns false when the budget cannot take more */
+	struct row_map *map;		/* packed rows: X lives in this reservation (see rows_reserve) */
 	mm_mem_charge *charge;		/* what the arrays are counted as (see mm_pg_mem_charge) */
 } rowset;
 
@@ -587,15 +588,20 @@ advise_huge(void *p, Size len)
 }
 
 /*
- * An anonymous mapping (committed: no MAP_NORESERVE) for the arrays of a sort pass, whose size
- * is already counted in ROW_BYTES. A callback on the owning memory context unmaps it on error;
- * row_map_release otherwise.
+ * An anonymous mapping advised for huge pages: for the arrays of a sort pass (committed, their
+ * size already counted in ROW_BYTES), and for the packed rows, which get one reservation of
+ * address space as large as the budget could ever let them grow (PROT_NONE, so neither memory
+ * nor the kernel's commit charge) whose prefix is made writable, and so committed, as counted
+ * rows arrive: the rows never move, and moving would split their huge pages. No MAP_NORESERVE:
+ * the kernel accounts for every writable page. A callback on the owning memory context unmaps
+ * it on error; row_map_release otherwise.
  */
 typedef struct row_map
 {
 	MemoryContextCallback cb;
 	void	   *base;
 	size_t		len;
+	size_t		committed;		/* bytes at base made writable */
 } row_map;
 
 static void
@@ -613,10 +619,10 @@ row_map_release(void *arg)
  * row_map_release); NULL where that is not possible.
  */
 static row_map *
-row_map_new(size_t len)
+row_map_new(size_t len, bool reserve_only)
 {
 #if defined(MAP_ANONYMOUS)
-	void	   *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void	   *p = mmap(NULL, len, reserve_only ? PROT_NONE : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	row_map    *m;
 
 	if (p == MAP_FAILED)
@@ -627,6 +633,7 @@ row_map_new(size_t len)
 	m = palloc0(sizeof(row_map));
 	m->base = p;
 	m->len = len;
+	m->committed = reserve_only ? 0 : len;
 	m->cb.func = row_map_release;
 	m->cb.arg = m;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &m->cb);
@@ -656,9 +663,40 @@ rows_reserve(rowset *r, size_t ncap)
 						: "Use a smaller \"validation_fraction\", or ask a superuser to raise modelmgr.train_memory_budget.");
 	}
 	mm_pg_mem_resize(r->charge, bytes, "training rows in memory");
+	if (r->packed && r->cap == 0 && r->map == NULL)
+	{
+		/* room for all the rows the budget can take, address space only */
+		r->map = row_map_new(TYPEALIGN(8192, (Size) mm_memory_budget_kb * 1024 / ROW_BYTES(r->d) * sizeof(double) * r->d + sizeof(double) * r->d), true);
+		if (r->map)
+			r->X = (double *) r->map->base;
+	}
+	if (r->map && sizeof(double) * ncap * r->d > r->map->len)
+	{
+		/* past the reservation (only with a budget raised mid-call): move to palloc */
+		double	   *X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
+
+		memcpy(X, r->X, sizeof(double) * r->n * r->d);
+		row_map_release(r->map);
+		r->map = NULL;
+		r->X = X;
+	}
+	else if (r->map)
+	{
+		Size		want = TYPEALIGN(8192, sizeof(double) * ncap * r->d);
+
+		want = Min(want, r->map->len);
+		if (want > r->map->committed &&
+			mprotect((char *) r->map->base + r->map->committed, want - r->map->committed, PROT_READ | PROT_WRITE) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Failed on request of size %zu for training rows in memory.", want - r->map->committed)));
+		r->map->committed = Max(want, r->map->committed);
+	}
 	if (r->cap)
 	{
-		r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
+		if (r->map == NULL)
+			r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
 		r->y = repalloc_huge(r->y, sizeof(double) * ncap);
 		r->cls = repalloc_huge(r->cls, sizeof(int32) * ncap);
 		r->role = repalloc_huge(r->role, ncap);
@@ -666,13 +704,15 @@ rows_reserve(rowset *r, size_t ncap)
 	}
 	else
 	{
-		r->X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
+		if (r->map == NULL)
+			r->X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
 		r->y = palloc_extended(sizeof(double) * ncap, MCXT_ALLOC_HUGE);
 		r->cls = palloc_extended(sizeof(int32) * ncap, MCXT_ALLOC_HUGE);
 		r->role = palloc_extended(ncap, MCXT_ALLOC_HUGE);
 		r->hash = palloc_extended(sizeof(uint64) * ncap, MCXT_ALLOC_HUGE);
 	}
-	advise_huge(r->X, sizeof(double) * ncap * r->d);
+	if (r->map == NULL)
+		advise_huge(r->X, sizeof(double) * ncap * r->d);
 	r->cap = ncap;
 	return true;
 }
@@ -726,7 +766,17 @@ rows_keep_validation(rowset *r)
 	{
 		size_t		ncap = Max(k, 1024);
 
-		r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
+		if (r->map)
+		{
+			double	   *X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
+
+			memcpy(X, r->X, sizeof(double) * k * r->d);
+			row_map_release(r->map);
+			r->map = NULL;
+			r->X = X;
+		}
+		else
+			r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
 		r->y = repalloc_huge(r->y, sizeof(double) * ncap);
 		r->cls = repalloc_huge(r->cls, sizeof(int32) * ncap);
 		r->role = repalloc_huge(r->role, ncap);
@@ -857,7 +907,7 @@ epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count, orde
 			pfree(b->tmp1);
 			pfree(b->tmp2);
 		}
-		b->map = row_map_new(sizeof(uint64) * 2 * n + sizeof(uint32) * n);
+		b->map = row_map_new(sizeof(uint64) * 2 * n + sizeof(uint32) * n, false);
 		if (b->map)
 		{
 			b->tmp1 = (uint64 *) b->map->base;
