@@ -39,7 +39,7 @@ new_state(MemoryContext aggcxt, uint32 d, const ls_opts *o)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("linreg_fit supports at most 10000 features, got %u", d)));
-	st = (bytea *) MemoryContextAllocZero(aggcxt, VARHDRSZ + size);
+	st = (bytea *) mm_pg_mem_alloc(aggcxt, VARHDRSZ + size, MCXT_ALLOC_ZERO, "the linreg_fit state");
 	SET_VARSIZE(st, VARHDRSZ + size);
 	Assert(((uintptr_t) VARDATA(st) + MM_LS_HDRSZ) % sizeof(double) == 0);
 	mm_ls_init((uint8 *) VARDATA(st), size, d, cap, o->l2, o->fit_intercept ? 0 : MM_LS_NO_INTERCEPT);

@@ -51,7 +51,7 @@ alloc_state(MemoryContext cxt, Size size)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("metric state would exceed the maximum allocation size")));
-	st = (bytea *) MemoryContextAllocZero(cxt, VARHDRSZ + size);
+	st = (bytea *) mm_pg_mem_alloc(cxt, VARHDRSZ + size, MCXT_ALLOC_ZERO, "a metric state");
 	SET_VARSIZE(st, VARHDRSZ + size);
 	return st;
 }

@@ -66,11 +66,95 @@ _PG_init(void)
 	object_access_hook = mm_object_access;
 }
 
+int			mm_memory_budget_kb = 512 * 1024;
+
+/* bytes counted in this backend (the sum of every live charge) */
+static Size mem_used = 0;
+
+static void
+mem_charge_release(void *arg)
+{
+	mm_mem_charge *ch = (mm_mem_charge *) arg;
+
+	Assert(mem_used >= ch->bytes);
+	mem_used -= ch->bytes;
+	ch->bytes = 0;
+}
+
+static inline Size
+mem_limit(void)
+{
+	return (Size) mm_memory_budget_kb * 1024;
+}
+
+bool
+mm_pg_mem_fits(Size more)
+{
+	Size		lim = mem_limit();
+
+	return mem_used <= lim && more <= lim - mem_used;
+}
+
+void
+mm_pg_mem_error(Size more, const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("%s would exceed modelmgr.train_memory_budget", what),
+			 errdetail("The request is for %zu kB; %zu kB of the budget of %d kB are in use.",
+					   (more + 1023) / 1024, (mem_used + 1023) / 1024, mm_memory_budget_kb),
+			 errhint("%s", hint ? hint : "Use fewer rows or features, or ask a superuser to raise modelmgr.train_memory_budget (ALTER ROLE ... SET sets it for one role).")));
+	pg_unreachable();
+}
+
+mm_mem_charge *
+mm_pg_mem_charge(MemoryContext cxt, Size bytes, const char *what)
+{
+	mm_mem_charge *ch;
+
+	if (!mm_pg_mem_fits(bytes))
+		mm_pg_mem_error(bytes, what, NULL);
+	ch = MemoryContextAllocZero(cxt, sizeof(mm_mem_charge));
+	ch->cb.func = mem_charge_release;
+	ch->cb.arg = ch;
+	MemoryContextRegisterResetCallback(cxt, &ch->cb);
+	ch->bytes = bytes;
+	mem_used += bytes;
+	return ch;
+}
+
+void
+mm_pg_mem_resize(mm_mem_charge *ch, Size bytes, const char *what)
+{
+	if (bytes > ch->bytes && !mm_pg_mem_fits(bytes - ch->bytes))
+		mm_pg_mem_error(bytes - ch->bytes, what, NULL);
+	mem_used = mem_used - ch->bytes + bytes;
+	ch->bytes = bytes;
+}
+
+void *
+mm_pg_mem_alloc(MemoryContext cxt, Size size, int flags, const char *what)
+{
+	void	   *p;
+
+	if (size >= MM_PG_MEM_COUNTED)
+		(void) mm_pg_mem_charge(cxt, size, what);
+	p = MemoryContextAllocExtended(cxt, size, flags | MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (p == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed on request of size %zu for %s.", size, what)));
+	return p;
+}
+
 static void *
 pg_alloc_cb(void *ctx, size_t size)
 {
 	if (size > MaxAllocSize)
 		return NULL;
+	if (size >= MM_PG_MEM_COUNTED)
+		(void) mm_pg_mem_charge((MemoryContext) ctx, size, "modelmgr working memory");
 	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
 }
 

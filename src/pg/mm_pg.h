@@ -14,8 +14,40 @@
 #include "mm_core.h"
 #include "mm_model.h"
 
-/* An allocator for the core that pallocs (zeroed) in the given context. */
+/*
+ * An allocator for the core that pallocs (zeroed) in the given context; allocations of
+ * MM_PG_MEM_COUNTED bytes or more are counted against the memory budget (mm_pg_mem_charge).
+ */
 extern mm_alloc mm_pg_allocator(MemoryContext cxt);
+
+/*
+ * Counted memory. Every large allocation of the extension (training rows, samples, aggregate
+ * states that grow with the data, the core's solver state) is counted against one per-backend
+ * limit, modelmgr.train_memory_budget, before it is made: over it is ERROR 53200 naming the
+ * setting and the size. A charge lives in a memory context and is released when that context
+ * is reset or deleted (so also on error), or earlier by mm_pg_mem_resize(ch, 0). Only growth is
+ * counted, never a row: the per-row paths do no accounting.
+ */
+#define MM_PG_MEM_COUNTED ((Size) 64 * 1024)
+extern int	mm_memory_budget_kb;
+typedef struct mm_mem_charge
+{
+	MemoryContextCallback cb;
+	Size		bytes;			/* counted now */
+} mm_mem_charge;
+/* Whether `more` bytes more stay within the budget. */
+extern bool mm_pg_mem_fits(Size more);
+/* ERROR 53200: `what` needs `more` bytes more than the budget has left; hint may be NULL. */
+extern void mm_pg_mem_error(Size more, const char *what, const char *hint) pg_attribute_noreturn();
+/* Counts `bytes` (ERROR when over the budget) until cxt is reset or deleted. */
+extern mm_mem_charge *mm_pg_mem_charge(MemoryContext cxt, Size bytes, const char *what);
+/* Changes a charge to `bytes`, checking the budget first when it grows. */
+extern void mm_pg_mem_resize(mm_mem_charge *ch, Size bytes, const char *what);
+/*
+ * Allocates `size` bytes (huge allowed) in cxt, counted first when it is MM_PG_MEM_COUNTED or
+ * more; flags as for MemoryContextAllocExtended.
+ */
+extern void *mm_pg_mem_alloc(MemoryContext cxt, Size size, int flags, const char *what);
 
 /* Turns a core error into an ERROR with a SQLSTATE chosen by its cause. */
 extern void mm_pg_raise(const mm_err *err) pg_attribute_noreturn();

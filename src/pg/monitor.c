@@ -153,7 +153,7 @@ sample_new(MemoryContext cxt, const uint8 *model, uint32 mlen, uint32 d, uint32 
 	bytea	   *st;
 	uint8	   *p;
 
-	st = (bytea *) MemoryContextAllocZero(cxt, VARHDRSZ + size);
+	st = (bytea *) mm_pg_mem_alloc(cxt, VARHDRSZ + size, MCXT_ALLOC_ZERO, "the model_with_baseline sample");
 	SET_VARSIZE(st, VARHDRSZ + size);
 	p = (uint8 *) VARDATA(st);
 	mm_store_u32(p, SAMPLE_MAGIC);
@@ -262,7 +262,7 @@ sample_offer(bytea *st, sample_hdr *h, uint64 prio, const void *x)
 			uint32		newroom = Min(Max(h->room * 2, 16), h->cap);
 			Size		used = VARSIZE(st);
 			Size		size = used + (Size) (newroom - h->room) * recsz;
-			bytea	   *n = (bytea *) palloc0(size);
+			bytea	   *n = (bytea *) mm_pg_mem_alloc(CurrentMemoryContext, size, MCXT_ALLOC_ZERO, "the model_with_baseline sample");
 
 			memcpy(n, st, used);
 			SET_VARSIZE(n, size);
@@ -407,7 +407,7 @@ mm_baseline_final(PG_FUNCTION_ARGS)
 	SET_VARSIZE(mcopy, VARHDRSZ + h.model_len);
 	memcpy(VARDATA(mcopy), p + SAMPLE_HDRSZ, h.model_len);
 	m = mm_pg_decode_model(mcopy, CurrentMemoryContext);
-	X = palloc(sizeof(double) * (size_t) h.count * h.d);
+	X = mm_pg_mem_alloc(CurrentMemoryContext, sizeof(double) * (size_t) h.count * h.d, 0, "the model_with_baseline sample");
 	for (uint32 i = 0; i < h.count; i++)
 		memcpy(X + (size_t) i * h.d, p + SAMPLE_HDRSZ + h.model_len + i * recsz + 8, (size_t) h.d * 8);
 	if (mm_baseline_build(X, h.count, h.d, MM_BASELINE_DEFAULT_BINS, &a, &payload, &plen, &err) != MM_OK)
@@ -628,7 +628,7 @@ mm_drift_psi_sfunc(PG_FUNCTION_ARGS)
 		uint8	   *p;
 		uint8	   *frac;
 
-		st = (bytea *) MemoryContextAllocZero(aggcxt, VARHDRSZ + size);
+		st = (bytea *) mm_pg_mem_alloc(aggcxt, VARHDRSZ + size, MCXT_ALLOC_ZERO, "a drift state");
 		SET_VARSIZE(st, VARHDRSZ + size);
 		p = (uint8 *) VARDATA(st);
 		mm_store_u32(p, PSI_MAGIC);

@@ -275,7 +275,7 @@ mm_sgd_epoch_sfunc(PG_FUNCTION_ARGS)
 		if (size == 0)
 			mm_pg_raise(&err);
 		old = MemoryContextSwitchTo(aggcxt);
-		st = (bytea *) palloc0(VARHDRSZ + size);
+		st = (bytea *) mm_pg_mem_alloc(aggcxt, VARHDRSZ + size, MCXT_ALLOC_ZERO, "the sgd_epoch state");
 		MemoryContextSwitchTo(old);
 		SET_VARSIZE(st, VARHDRSZ + size);
 		if (mm_sgd_state_init((uint8 *) VARDATA(st), size, m, (const uint8 *) VARDATA_ANY(start),

@@ -22,7 +22,7 @@
 static bytea *
 alloc_state(MemoryContext aggcxt, Size size, size_t hdrsz)
 {
-	bytea	   *st = (bytea *) MemoryContextAllocZero(aggcxt, VARHDRSZ + size);
+	bytea	   *st = (bytea *) mm_pg_mem_alloc(aggcxt, VARHDRSZ + size, MCXT_ALLOC_ZERO, "a statistics state");
 
 	SET_VARSIZE(st, VARHDRSZ + size);
 	Assert(((uintptr_t) VARDATA(st) + hdrsz) % sizeof(double) == 0);
@@ -475,8 +475,8 @@ mm_corr_matrix_final(PG_FUNCTION_ARGS)
 	if (mm_cr_matrix((const uint8 *) VARDATA_ANY(st), VARSIZE_ANY_EXHDR(st), &a, &r, &rows, &err) != MM_OK)
 		mm_pg_raise(&err);
 	d = mm_cr_dims((const uint8 *) VARDATA_ANY(st));
-	el = palloc(sizeof(Datum) * d * d);
-	nulls = palloc(sizeof(bool) * d * d);
+	el = mm_pg_mem_alloc(CurrentMemoryContext, sizeof(Datum) * d * d, 0, "the correlation matrix");
+	nulls = mm_pg_mem_alloc(CurrentMemoryContext, sizeof(bool) * d * d, 0, "the correlation matrix");
 	for (Size i = 0; i < (Size) d * d; i++)
 	{
 		nulls[i] = isnan(r[i]);

@@ -39,7 +39,6 @@
 #include "mm_shuffle.h"
 
 /* GUCs */
-static int	train_memory_budget_kb = 512 * 1024;
 static int	train_progress_every = 1;
 
 #define SALT_TEST 0x7465737400000000ULL
@@ -342,6 +341,7 @@ typedef struct evaluator
 	bool	   *auc_p;			/* binary: is positive */
 	size_t		auc_n,
 				auc_cap;
+	mm_mem_charge *auc_charge;	/* the AUC arrays (and their sort copy) are counted */
 	double		mean_y,
 				m2_y,
 				sse,
@@ -389,6 +389,10 @@ eval_add(evaluator *e, const mm_model *m, const double *x, int32 cls, double y, 
 		if (e->auc_n == e->auc_cap)
 		{
 			e->auc_cap = e->auc_cap ? e->auc_cap * 2 : 1024;
+			if (e->auc_charge == NULL)
+				e->auc_charge = mm_pg_mem_charge(CurrentMemoryContext, 0, "the AUC scores of an evaluation");
+			mm_pg_mem_resize(e->auc_charge, (sizeof(double) + sizeof(bool) + 2 * sizeof(double)) * e->auc_cap,
+							 "the AUC scores of an evaluation");
 			e->auc_s = e->auc_s ? repalloc_huge(e->auc_s, sizeof(double) * e->auc_cap) : palloc(sizeof(double) * e->auc_cap);
 			e->auc_p = e->auc_p ? repalloc_huge(e->auc_p, sizeof(bool) * e->auc_cap) : palloc(sizeof(bool) * e->auc_cap);
 		}
@@ -541,23 +545,63 @@ typedef struct rowset
 	int32	   *cls;
 	uint8	   *role;
 	uint64	   *hash;			/* mm_row_hash of each row */
-	size_t		reserve;		/* > 0: X goes to a mapping of this many bytes (see row_map) */
-	struct row_map *map;
+	bool		soft;			/* rows_push returns false when the budget cannot take more */
+	struct row_map *map;		/* packed rows: X lives in this reservation (see rows_reserve) */
+	mm_mem_charge *charge;		/* what the arrays are counted as (see mm_pg_mem_charge) */
 } rowset;
 
 /*
- * The packed rows of memory mode live in one anonymous mapping, reserved up front for what the
- * memory budget lets the rows reach (address space only: pages are committed as rows arrive)
- * and advised for transparent huge pages where the system offers them. Every shuffled epoch
- * reads the rows in a random order; with 4 kB pages nearly each row is a TLB miss, with 2 MB
- * pages an epoch at 1M x 32 is about a third faster. The rows also never move as they grow.
- * A callback on the owning memory context unmaps it on error; rows_free unmaps it otherwise.
+ * What a row costs in memory: its features and label (8 bytes each), class, role and hash (13),
+ * and its share of an epoch's order arrays (20, see order_buf).
+ */
+#define ROW_BYTES(d) (sizeof(double) * ((Size) (d) + 1) + 13 + 20)
+
+/*
+ * How many source rows a streaming loop holds at once (a batch context reset, a cursor fetch):
+ * up to 1024, fewer for wide rows so a batch stays near 1 MB and is never worth counting.
+ */
+static inline int
+rows_per_batch(int d)
+{
+	Size		n = ((Size) 1 << 20) / (sizeof(double) * ((Size) d + 1));
+
+	return (int) Max(1, Min(n, 1024));
+}
+
+/*
+ * Large arrays read in a random order (the packed rows of every shuffled epoch, the arrays of a
+ * sort pass) are advised for transparent huge pages where the system offers them: with 4 kB
+ * pages nearly each row is a TLB miss, with 2 MB pages an epoch at 1M x 32 is about a third
+ * faster. Only advice on the whole 2 MB pages inside the allocation (EINVAL where THP is off).
+ */
+static void
+advise_huge(void *p, Size len)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t hp = 2 * 1024 * 1024;
+	uintptr_t	lo = ((uintptr_t) p + hp - 1) & ~(hp - 1);
+	uintptr_t	hi = ((uintptr_t) p + len) & ~(hp - 1);
+
+	if (hi > lo)
+		(void) madvise((void *) lo, hi - lo, MADV_HUGEPAGE);
+#endif
+}
+
+/*
+ * An anonymous mapping advised for huge pages: for the arrays of a sort pass (committed, their
+ * size already counted in ROW_BYTES), and for the packed rows, which get one reservation of
+ * address space as large as the budget could ever let them grow (PROT_NONE, so neither memory
+ * nor the kernel's commit charge) whose prefix is made writable, and so committed, as counted
+ * rows arrive: the rows never move, and moving would split their huge pages. No MAP_NORESERVE:
+ * the kernel accounts for every writable page. A callback on the owning memory context unmaps
+ * it on error; row_map_release otherwise.
  */
 typedef struct row_map
 {
 	MemoryContextCallback cb;
 	void	   *base;
 	size_t		len;
+	size_t		committed;		/* bytes at base made writable */
 } row_map;
 
 static void
@@ -575,10 +619,10 @@ row_map_release(void *arg)
  * row_map_release); NULL where that is not possible.
  */
 static row_map *
-row_map_new(size_t len)
+row_map_new(size_t len, bool reserve_only)
 {
-#if defined(MAP_ANONYMOUS) && defined(MAP_NORESERVE)
-	void	   *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+#if defined(MAP_ANONYMOUS)
+	void	   *p = mmap(NULL, len, reserve_only ? PROT_NONE : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	row_map    *m;
 
 	if (p == MAP_FAILED)
@@ -589,6 +633,7 @@ row_map_new(size_t len)
 	m = palloc0(sizeof(row_map));
 	m->base = p;
 	m->len = len;
+	m->committed = reserve_only ? 0 : len;
 	m->cb.func = row_map_release;
 	m->cb.arg = m;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &m->cb);
@@ -598,20 +643,82 @@ row_map_new(size_t len)
 #endif
 }
 
-/* Maps r->reserve bytes for r->X; false (and nothing mapped) where that is not possible. */
+/*
+ * Makes room for ncap rows, counted first: false (nothing changed) when r->soft and the budget
+ * cannot take them, ERROR 53200 when not soft.
+ */
 static bool
-row_map_create(rowset *r)
+rows_reserve(rowset *r, size_t ncap)
 {
-	row_map    *m = row_map_new(r->reserve);
+	Size		bytes = ROW_BYTES(r->d) * ncap;
 
-	if (m == NULL)
-		return false;
-	r->map = m;
-	r->X = (double *) m->base;
+	if (r->charge == NULL)
+		r->charge = mm_pg_mem_charge(CurrentMemoryContext, 0, "training rows in memory");
+	if (bytes > r->charge->bytes && !mm_pg_mem_fits(bytes - r->charge->bytes))
+	{
+		if (r->soft)
+			return false;
+		mm_pg_mem_error(bytes - r->charge->bytes, r->packed ? "training rows in memory" : "validation rows",
+						r->packed ? "Train with {\"mode\": \"streaming\"}, or ask a superuser to raise modelmgr.train_memory_budget."
+						: "Use a smaller \"validation_fraction\", or ask a superuser to raise modelmgr.train_memory_budget.");
+	}
+	mm_pg_mem_resize(r->charge, bytes, "training rows in memory");
+	if (r->packed && r->cap == 0 && r->map == NULL)
+	{
+		/* room for all the rows the budget can take, address space only */
+		r->map = row_map_new(TYPEALIGN(8192, (Size) mm_memory_budget_kb * 1024 / ROW_BYTES(r->d) * sizeof(double) * r->d + sizeof(double) * r->d), true);
+		if (r->map)
+			r->X = (double *) r->map->base;
+	}
+	if (r->map && sizeof(double) * ncap * r->d > r->map->len)
+	{
+		/* past the reservation (only with a budget raised mid-call): move to palloc */
+		double	   *X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
+
+		memcpy(X, r->X, sizeof(double) * r->n * r->d);
+		row_map_release(r->map);
+		r->map = NULL;
+		r->X = X;
+	}
+	else if (r->map)
+	{
+		Size		want = TYPEALIGN(8192, sizeof(double) * ncap * r->d);
+
+		want = Min(want, r->map->len);
+		if (want > r->map->committed &&
+			mprotect((char *) r->map->base + r->map->committed, want - r->map->committed, PROT_READ | PROT_WRITE) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Failed on request of size %zu for training rows in memory.", want - r->map->committed)));
+		r->map->committed = Max(want, r->map->committed);
+	}
+	if (r->cap)
+	{
+		if (r->map == NULL)
+			r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
+		r->y = repalloc_huge(r->y, sizeof(double) * ncap);
+		r->cls = repalloc_huge(r->cls, sizeof(int32) * ncap);
+		r->role = repalloc_huge(r->role, ncap);
+		r->hash = repalloc_huge(r->hash, sizeof(uint64) * ncap);
+	}
+	else
+	{
+		if (r->map == NULL)
+			r->X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
+		r->y = palloc_extended(sizeof(double) * ncap, MCXT_ALLOC_HUGE);
+		r->cls = palloc_extended(sizeof(int32) * ncap, MCXT_ALLOC_HUGE);
+		r->role = palloc_extended(ncap, MCXT_ALLOC_HUGE);
+		r->hash = palloc_extended(sizeof(uint64) * ncap, MCXT_ALLOC_HUGE);
+	}
+	if (r->map == NULL)
+		advise_huge(r->X, sizeof(double) * ncap * r->d);
+	r->cap = ncap;
 	return true;
 }
 
-static void
+/* Appends a row; false when the rows are soft and the budget cannot take more (see rows_reserve). */
+static bool
 rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role, uint64 hash)
 {
 	if (r->n >= MAX_MEMORY_ROWS)
@@ -619,65 +726,64 @@ rows_push(rowset *r, const double *x, double y, int32 cls, uint8 role, uint64 ha
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("training in memory holds at most %d rows", MAX_MEMORY_ROWS),
 				 errhint("Use the option {\"mode\": \"streaming\"}.")));
-	if (r->n == r->cap)
-	{
-		size_t		ncap = r->cap ? r->cap * 2 : 1024;
-
-		if (r->cap)
-		{
-			if (r->map == NULL)
-				r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
-			else if (sizeof(double) * ncap * r->d > r->map->len)
-			{
-				/* past the reservation (only with a budget changed mid-run): move to palloc */
-				double	   *X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
-
-				memcpy(X, r->X, sizeof(double) * r->n * r->d);
-				row_map_release(r->map);
-				r->map = NULL;
-				r->X = X;
-			}
-			r->y = repalloc_huge(r->y, sizeof(double) * ncap);
-			r->cls = repalloc_huge(r->cls, sizeof(int32) * ncap);
-			r->role = repalloc_huge(r->role, ncap);
-			r->hash = repalloc_huge(r->hash, sizeof(uint64) * ncap);
-		}
-		else
-		{
-			if (r->reserve == 0 || !row_map_create(r))
-				r->X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
-			r->y = palloc(sizeof(double) * ncap);
-			r->cls = palloc(sizeof(int32) * ncap);
-			r->role = palloc(ncap);
-			r->hash = palloc(sizeof(uint64) * ncap);
-		}
-		r->cap = ncap;
-	}
+	if (r->n == r->cap && !rows_reserve(r, r->cap ? r->cap * 2 : 1024))
+		return false;
 	memcpy(r->X + r->n * r->d, x, sizeof(double) * r->d);
 	r->y[r->n] = y;
 	r->cls[r->n] = cls;
 	r->role[r->n] = role;
 	r->hash[r->n] = hash;
 	r->n++;
+	return true;
 }
 
+/*
+ * Keeps only the validation rows (moved to the front) and gives the rest of the memory back:
+ * what is left when the packed rows outgrow the budget and the epochs stream.
+ */
 static void
-rows_free(rowset *r)
+rows_keep_validation(rowset *r)
 {
+	size_t		k = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->role[i] == ROLE_VALID)
+		{
+			if (k != i)
+			{
+				memcpy(r->X + k * r->d, r->X + i * r->d, sizeof(double) * r->d);
+				r->y[k] = r->y[i];
+				r->cls[k] = r->cls[i];
+				r->role[k] = r->role[i];
+				r->hash[k] = r->hash[i];
+			}
+			k++;
+		}
+	r->n = k;
+	r->packed = false;
+	r->soft = false;
 	if (r->cap)
 	{
+		size_t		ncap = Max(k, 1024);
+
 		if (r->map)
+		{
+			double	   *X = palloc_extended(sizeof(double) * ncap * r->d, MCXT_ALLOC_HUGE);
+
+			memcpy(X, r->X, sizeof(double) * k * r->d);
 			row_map_release(r->map);
+			r->map = NULL;
+			r->X = X;
+		}
 		else
-			pfree(r->X);
-		pfree(r->y);
-		pfree(r->cls);
-		pfree(r->role);
-		pfree(r->hash);
+			r->X = repalloc_huge(r->X, sizeof(double) * ncap * r->d);
+		r->y = repalloc_huge(r->y, sizeof(double) * ncap);
+		r->cls = repalloc_huge(r->cls, sizeof(int32) * ncap);
+		r->role = repalloc_huge(r->role, ncap);
+		r->hash = repalloc_huge(r->hash, sizeof(uint64) * ncap);
+		r->cap = ncap;
+		mm_pg_mem_resize(r->charge, ROW_BYTES(r->d) * ncap, "validation rows");
 	}
-	r->n = r->cap = 0;
-	r->map = NULL;
-	r->packed = false;
 }
 
 static inline double
@@ -801,7 +907,7 @@ epoch_order(const rowset *r, const train_opts *o, int epoch, uint32 *count, orde
 			pfree(b->tmp1);
 			pfree(b->tmp2);
 		}
-		b->map = row_map_new(sizeof(uint64) * 2 * n + sizeof(uint32) * n);
+		b->map = row_map_new(sizeof(uint64) * 2 * n + sizeof(uint32) * n, false);
 		if (b->map)
 		{
 			b->tmp1 = (uint64 *) b->map->base;
@@ -851,7 +957,47 @@ typedef struct sampler
 	uint64	   *tk;
 	uint32	   *idx,
 			   *ti;
+	mm_mem_charge *charge;
 } sampler;
+
+/* The sample's buffers grow (counted) up to this many rows, then compact to BASELINE_SAMPLE. */
+#define SAMPLER_FULL (BASELINE_SAMPLE + BASELINE_SAMPLE / 2)
+
+static void
+sampler_grow(sampler *s)
+{
+	size_t		ncap = s->cap ? Min(s->cap * 2, SAMPLER_FULL) : 64;
+	Size		bytes = ncap * (2 * sizeof(double) * (Size) s->d + 2 * sizeof(uint64) + 2 * sizeof(uint32));
+
+	if (s->charge == NULL)
+		s->charge = mm_pg_mem_charge(CurrentMemoryContext, 0, "the drift baseline sample");
+	if (!mm_pg_mem_fits(bytes - s->charge->bytes))
+		mm_pg_mem_error(bytes - s->charge->bytes, "the drift baseline sample",
+						psprintf("The sample keeps up to %d training rows of %u features. Use fewer features, or ask a superuser to raise modelmgr.train_memory_budget.",
+								 BASELINE_SAMPLE, s->d));
+	mm_pg_mem_resize(s->charge, bytes, "the drift baseline sample");
+	if (s->cap == 0)
+	{
+		s->keys = palloc_extended(sizeof(uint64) * ncap, MCXT_ALLOC_HUGE);
+		s->tk = palloc_extended(sizeof(uint64) * ncap, MCXT_ALLOC_HUGE);
+		s->idx = palloc_extended(sizeof(uint32) * ncap, MCXT_ALLOC_HUGE);
+		s->ti = palloc_extended(sizeof(uint32) * ncap, MCXT_ALLOC_HUGE);
+		s->X = palloc_extended(sizeof(double) * ncap * s->d, MCXT_ALLOC_HUGE);
+		s->X2 = palloc_extended(sizeof(double) * ncap * s->d, MCXT_ALLOC_HUGE);
+		s->limit = UINT64_MAX;
+	}
+	else
+	{
+		s->keys = repalloc_huge(s->keys, sizeof(uint64) * ncap);
+		s->tk = repalloc_huge(s->tk, sizeof(uint64) * ncap);
+		s->idx = repalloc_huge(s->idx, sizeof(uint32) * ncap);
+		s->ti = repalloc_huge(s->ti, sizeof(uint32) * ncap);
+		s->X = repalloc_huge(s->X, sizeof(double) * ncap * s->d);
+		pfree(s->X2);			/* scratch: no need to copy */
+		s->X2 = palloc_extended(sizeof(double) * ncap * s->d, MCXT_ALLOC_HUGE);
+	}
+	s->cap = ncap;
+}
 
 static void
 sampler_compact(sampler *s, size_t keep)
@@ -881,21 +1027,14 @@ sampler_add(sampler *s, uint64 hash, const double *x)
 	uint64		key = mm_row_key(hash, SALT_BASELINE);
 
 	if (s->cap == 0)
-	{
-		s->cap = BASELINE_SAMPLE + BASELINE_SAMPLE / 2;
-		s->keys = palloc(sizeof(uint64) * s->cap);
-		s->tk = palloc(sizeof(uint64) * s->cap);
-		s->idx = palloc(sizeof(uint32) * s->cap);
-		s->ti = palloc(sizeof(uint32) * s->cap);
-		s->X = palloc_extended(sizeof(double) * s->cap * s->d, MCXT_ALLOC_HUGE);
-		s->X2 = palloc_extended(sizeof(double) * s->cap * s->d, MCXT_ALLOC_HUGE);
-		s->limit = UINT64_MAX;
-	}
+		sampler_grow(s);
 	if (key > s->limit)
 		return;
+	if (s->n == s->cap)
+		sampler_grow(s);
 	s->keys[s->n] = key;
 	memcpy(s->X + s->n * s->d, x, sizeof(double) * s->d);
-	if (++s->n == s->cap)
+	if (++s->n == SAMPLER_FULL)
 		sampler_compact(s, BASELINE_SAMPLE);
 }
 
@@ -1445,8 +1584,8 @@ typedef struct pass_receiver
 	double	   *m2;
 	double	   *ccount;
 	double		nstat;
-	Size		budget;
 	uint64		rows;
+	int			batch_left;		/* rows until pr->batch is reset (see rows_per_batch) */
 	bool		hashed_h;		/* the query's third column is the array rows are hashed over */
 } pass_receiver;
 
@@ -1536,33 +1675,14 @@ first_pass_row(pass_receiver *pr, ArrayType *xa, double y, ArrayType *ha)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
 
-		rows_push(&c->rows, x, y, cls, role, hash);
+		if (!rows_push(&c->rows, x, y, cls, role, hash))
+		{
+			/* the packed rows outgrow the budget: keep only the validation rows, stream the epochs */
+			rows_keep_validation(&c->rows);
+			if (role == ROLE_VALID)
+				rows_push(&c->rows, x, y, cls, role, hash);
+		}
 		MemoryContextSwitchTo(old);
-	}
-	/*
-	 * What a packed row costs: its features and label (8 bytes each), class, role and hash (13),
-	 * and its share of an epoch's order arrays (20, see order_buf).
-	 */
-	if (c->rows.packed && c->rows.cap * (sizeof(double) * (c->d + 1) + 13 + 20) > pr->budget)
-	{
-		rowset		keep = {0};
-		MemoryContext old;
-
-		if (c->o.mode == MODE_MEMORY)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("training rows do not fit modelmgr.train_memory_budget (%d kB)", train_memory_budget_kb),
-					 errhint("Raise modelmgr.train_memory_budget, or train with {\"mode\": \"streaming\"}.")));
-		/* keep only the validation rows and stream the epochs */
-		keep.d = c->d;
-		old = MemoryContextSwitchTo(c->cxt);
-		for (size_t i = 0; i < c->rows.n; i++)
-			if (c->rows.role[i] == ROLE_VALID)
-				rows_push(&keep, c->rows.X + i * c->d, c->rows.y[i], c->rows.cls[i], ROLE_VALID, c->rows.hash[i]);
-		rows_free(&c->rows);
-		c->rows = keep;
-		MemoryContextSwitchTo(old);
-		c->rows.packed = false;
 	}
 }
 
@@ -1589,8 +1709,10 @@ pass_receive(TupleTableSlot *slot, DestReceiver *self)
 	first_pass_row(pr, DatumGetArrayTypeP(xd), y,
 				   pr->hashed_h ? DatumGetArrayTypeP(slot_getattr(slot, 3, &isnull)) : NULL);
 	MemoryContextSwitchTo(old);
-	if ((++pr->rows & 1023) == 0)
+	pr->rows++;
+	if (--pr->batch_left == 0)
 	{
+		pr->batch_left = rows_per_batch(pr->c->d);
 		MemoryContextReset(pr->batch);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -1628,17 +1750,16 @@ first_pass(train_ctx *c)
 	pr.pub.mydest = DestNone;
 	pr.c = c;
 	pr.hashed_h = strcmp(c->hcol, "q.h") == 0;
+	pr.batch_left = rows_per_batch(c->d);
 	pr.batch = AllocSetContextCreate(CurrentMemoryContext, "train rows", ALLOCSET_DEFAULT_SIZES);
 	pr.m2 = palloc0(sizeof(double) * c->d);
 	pr.ccount = palloc0(sizeof(double) * (c->ncls + 1));
-	pr.budget = (Size) train_memory_budget_kb * 1024;
 	c->mean = palloc0(sizeof(double) * c->d);
 	c->scale = palloc0(sizeof(double) * c->d);
 	c->rows.d = c->d;
 	c->rows.packed = c->o.mode != MODE_STREAMING;
-	/* the packed rows reach at most twice the budget before the switch to streaming */
-	if (c->rows.packed)
-		c->rows.reserve = 2 * pr.budget + 2 * 1024 * 1024;
+	/* in auto mode, rows the budget cannot take switch training to streaming */
+	c->rows.soft = c->o.mode == MODE_AUTO;
 	c->sample.d = (uint32) c->d;
 	{
 		SPIExecuteOptions opts;
@@ -2149,7 +2270,7 @@ run_lbfgs(train_ctx *c)
 		ereport(ERROR,
 				(errcode(c->o.mode == MODE_STREAMING ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("solver %s needs the training rows in memory", c->o.solver),
-				 errhint("Raise modelmgr.train_memory_budget, or use {\"solver\": \"sgd\"} to stream.")));
+				 errhint("Use {\"solver\": \"sgd\"} to stream, or ask a superuser to raise modelmgr.train_memory_budget.")));
 	memset(&p, 0, sizeof(p));
 	p.algorithm = c->algorithm;
 	p.X = c->rows.X;
@@ -2228,7 +2349,7 @@ test_metrics(train_ctx *c, const mm_model *m, double *score)
 
 		for (;;)
 		{
-			SPI_cursor_fetch(portal, true, 1000);
+			SPI_cursor_fetch(portal, true, rows_per_batch(c->d));
 			if (SPI_processed == 0)
 				break;
 			for (uint64 r = 0; r < SPI_processed; r++)
@@ -2506,9 +2627,9 @@ void
 mm_train_define_gucs(void)
 {
 	DefineCustomIntVariable("modelmgr.train_memory_budget",
-							"Largest training set train() packs into backend memory.",
-							"Above it, train() streams every epoch from the source through sgd_epoch.",
-							&train_memory_budget_kb, 512 * 1024, 64, INT_MAX / 2, PGC_USERSET, GUC_UNIT_KB,
+							"Memory limit of a backend for modelmgr's large allocations; only superusers can change it.",
+							"Counts training rows, samples, growing aggregate states and solver state. A larger training set than fits streams its epochs through sgd_epoch.",
+							&mm_memory_budget_kb, 512 * 1024, 64, INT_MAX / 2, PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("modelmgr.progress_every",
 							"train() reports progress (a NOTICE) every this many epochs; 0 turns it off.",

@@ -183,7 +183,7 @@ SELECT throws_ok($$SELECT modelmgr.train('te', 'te_small', 'y', ARRAY['a', 'b'],
     '22000', 'no training rows are left after the test and validation splits', 'no rows left for training');
 SET LOCAL modelmgr.train_memory_budget = 64;
 SELECT throws_ok($$SELECT modelmgr.train('te', 'breast_cancer', 'target', NULL, 'auto', '{"mode": "memory", "epochs": 1}')$$,
-    '54000', 'training rows do not fit modelmgr.train_memory_budget (64 kB)', 'mode memory over the memory budget');
+    '53200', 'training rows in memory would exceed modelmgr.train_memory_budget', 'mode memory over the memory budget');
 RESET modelmgr.train_memory_budget;
 
 -- ---- sgd_init ----
