@@ -130,11 +130,20 @@ SELECT pg_catalog.pg_extension_config_dump('deployments_id_seq', '');
 
 -- Internal helpers -------------------------------------------------------------------------
 
--- Serialises registration and deployment per model name (transaction-scoped).
-CREATE FUNCTION _lock_name(model_name text) RETURNS void LANGUAGE sql VOLATILE AS $$
-    SELECT pg_catalog.pg_advisory_xact_lock(1835886450, pg_catalog.hashtext(model_name))
-$$;
-COMMENT ON FUNCTION _lock_name(text) IS 'internal: transaction-scoped advisory lock serialising writes to one model name';
+-- Serialises registration and deployment per model name (transaction-scoped). Every write to a
+-- name's history takes this lock and then rewrites the name's model_names row in place. Under
+-- READ COMMITTED the lock alone is enough (each later statement sees the committed history).
+-- Under REPEATABLE READ and SERIALIZABLE the transaction's snapshot may predate a write to the
+-- name that committed while this one waited for the lock; the row rewrite then fails with
+-- 40001 (could not serialize access due to concurrent update) instead of building on a stale
+-- history. A name without a row yet (its first registration) is covered by the INSERT ... ON
+-- CONFLICT of register_model, which fails the same way.
+CREATE FUNCTION _lock_name(model_name text) RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock(1835886450, pg_catalog.hashtext(model_name));
+    UPDATE modelmgr.model_names n SET last_version = n.last_version WHERE n.name = _lock_name.model_name;
+END $$;
+COMMENT ON FUNCTION _lock_name(text) IS 'internal: transaction-scoped lock serialising writes to one model name; 40001 when a snapshot older than the lock missed a committed write to the name';
 
 -- Errors with a hint when the name is unknown.
 CREATE FUNCTION _check_name(model_name text) RETURNS void LANGUAGE plpgsql STABLE AS $$
