@@ -152,6 +152,29 @@ CREATE FUNCTION _lower_is_better(metric text) RETURNS boolean LANGUAGE sql IMMUT
 $$;
 COMMENT ON FUNCTION _lower_is_better(text) IS 'internal: true for error metrics (log_loss, mse, rmse, mae)';
 
+-- The writes of evaluate(), drift() and monitor(): those read the caller's source with the
+-- caller's rights; only these SECURITY DEFINER functions (owner modelmgr_owner, see the end of
+-- this file) write the monitoring tables.
+CREATE FUNCTION _record_evaluation(model_name text, version int, rows bigint, metrics jsonb, source text)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    eid bigint;
+BEGIN
+    INSERT INTO modelmgr.evaluations AS e (name, version, rows, metrics, source, evaluated_by)
+    VALUES (model_name, _record_evaluation.version, _record_evaluation.rows, _record_evaluation.metrics,
+            _record_evaluation.source, modelmgr._actor())
+    RETURNING e.id INTO eid;
+    RETURN eid;
+END $$;
+COMMENT ON FUNCTION _record_evaluation(text, int, bigint, jsonb, text) IS 'internal: records an evaluate() snapshot (evaluated_by: the acting role)';
+
+CREATE FUNCTION _record_drift(model_name text, version int, feature text, psi float8, status text, rows bigint, source text)
+RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO modelmgr.drift_history (name, version, feature, psi, status, rows, source)
+    VALUES (model_name, version, feature, psi, status, rows, source)
+$$;
+COMMENT ON FUNCTION _record_drift(text, int, text, float8, text, bigint, text) IS 'internal: records one drift() measurement';
+
 -- evaluate ----------------------------------------------------------------------------------
 
 -- The source is read with the caller's rights and names: the SQL wrappers evaluate(), drift() and
@@ -274,8 +297,7 @@ BEGIN
                 q, pexpr, aexpr), r.model, NULL);
         END IF;
     END IF;
-    INSERT INTO modelmgr.evaluations AS e (name, version, rows, metrics, source)
-    VALUES (model_name, v, n, m, _evaluate.source) RETURNING e.id INTO eid;
+    eid := modelmgr._record_evaluation(model_name, v, n, m, _evaluate.source);
     RETURN jsonb_build_object('name', model_name, 'version', v, 'evaluation_id', eid, 'rows', n,
                               'rows_skipped', skipped, 'metrics', m);
 END $$;
@@ -326,8 +348,7 @@ BEGIN
         psi := psis[i];
         status := CASE WHEN psi IS NULL THEN 'no_data' WHEN psi >= st.psi_alert THEN 'alert'
                        WHEN psi >= st.psi_warn THEN 'warn' ELSE 'ok' END;
-        INSERT INTO modelmgr.drift_history (name, version, feature, psi, status, rows, source)
-        VALUES (model_name, v, names[i], psis[i], status, n, _drift.source);
+        PERFORM modelmgr._record_drift(model_name, v, names[i], psis[i], status, n, _drift.source);
         RETURN NEXT;
     END LOOP;
 END $$;
@@ -558,4 +579,30 @@ COMMENT ON FUNCTION prometheus_metrics() IS 'the registry and monitoring state i
 
 GRANT SELECT ON monitor_settings, evaluations, drift_history, alerts,
     evaluation_history, latest_evaluation_metrics, latest_drift, open_alerts TO modelmgr_reader;
-GRANT INSERT, UPDATE, DELETE ON monitor_settings, evaluations, drift_history, alerts TO modelmgr_trainer;
+-- Trainers configure thresholds directly (monitor_settings); the history tables are written
+-- only by the functions below.
+GRANT INSERT, UPDATE, DELETE ON monitor_settings TO modelmgr_trainer;
+ALTER TABLE monitor_settings OWNER TO modelmgr_owner;
+ALTER TABLE evaluations OWNER TO modelmgr_owner;
+ALTER TABLE drift_history OWNER TO modelmgr_owner;
+ALTER TABLE alerts OWNER TO modelmgr_owner;
+REVOKE EXECUTE ON FUNCTION _record_evaluation(text, int, bigint, jsonb, text),
+    _record_drift(text, int, text, float8, text, bigint, text), _raise_alert(text, int, text, jsonb),
+    resolve_alerts(text, text)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _record_evaluation(text, int, bigint, jsonb, text),
+    _record_drift(text, int, text, float8, text, bigint, text), _raise_alert(text, int, text, jsonb),
+    resolve_alerts(text, text)
+TO modelmgr_trainer;
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'modelmgr._record_evaluation(text, int, bigint, jsonb, text)',
+        'modelmgr._record_drift(text, int, text, float8, text, bigint, text)',
+        'modelmgr._raise_alert(text, int, text, jsonb)', 'modelmgr.resolve_alerts(text, text)']::regprocedure[] LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, pg_temp', f);
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO modelmgr_owner', f);
+    END LOOP;
+END $$;

@@ -30,7 +30,10 @@ END $$;
 -- the roles exist, with the documented scheme
 SELECT ok(EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'modelmgr_reader' AND NOT rolcanlogin), 'modelmgr_reader exists, NOLOGIN');
 SELECT ok(pg_has_role('modelmgr_trainer', 'modelmgr_reader', 'MEMBER'), 'a trainer is a reader');
-SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace = 'modelmgr'::regnamespace AND prosecdef), 'every function is SECURITY INVOKER');
+SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace = 'modelmgr'::regnamespace AND prosecdef
+                     AND (proowner <> 'modelmgr_owner'::regrole OR NOT ('search_path=pg_catalog, pg_temp' = ANY (proconfig))
+                          OR has_function_privilege('public', oid, 'EXECUTE') AND proname NOT IN ('export_model'))),
+          'every SECURITY DEFINER function (the registry writers) is owned by modelmgr_owner, pins search_path and is not for PUBLIC (but export_model)');
 SELECT ok(NOT has_function_privilege('mmtest_nobody', 'modelmgr.deploy(text, int)', 'EXECUTE'), 'PUBLIC cannot execute deploy');
 
 -- training needs SELECT on the data: the caller's rights apply
