@@ -27,6 +27,7 @@ void
 _PG_init(void)
 {
 	mm_train_define_gucs();
+	mm_signing_define_gucs();
 	MarkGUCPrefixReserved("modelmgr");
 }
 
