@@ -27,7 +27,8 @@ BLAS_LIBS     = -ldl -lm
 
 PG_CPPFLAGS  = -Isrc/core -Isrc/pg $(BLAS_DEFS)
 PG_CFLAGS    = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK   = $(BLAS_LIBS)
+# libcrypto (OpenSSL, which PostgreSQL itself links): Ed25519 model signatures (src/pg/signing.c)
+SHLIB_LINK   = $(BLAS_LIBS) -lcrypto
 
 EXTRA_CLEAN  = $(MM_SQL_SCRIPT) results/ regression.diffs regression.out test/core/*.bin \
                test/fuzz/*.bin test/fuzz/corpus.tmp

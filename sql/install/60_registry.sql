@@ -380,6 +380,11 @@ BEGIN
         RAISE NOTICE 'model "%" version % is already deployed', model_name, _push.version;
         RETURN _push.version;
     END IF;
+    IF _push.version IS NOT NULL THEN
+        -- modelmgr.require_signed_models (a no-op when off)
+        PERFORM modelmgr._require_signed(m.model, 'deploy') FROM modelmgr.models m
+        WHERE m.name = _push.model_name AND m.version = _push.version;
+    END IF;
     INSERT INTO modelmgr.deployments (name, version, action, strategy, previous_id, previous_version, reason, deployed_by)
     VALUES (model_name, _push.version, _push.action, _push.strategy,
             -- an undeploy row is never a rollback target: stack on what it stacked on
@@ -769,6 +774,7 @@ BEGIN
         RAISE EXCEPTION 'export document model fails its sha256 check'
             USING ERRCODE = 'data_corrupted', HINT = 'The document was truncated or modified.';
     END IF;
+    PERFORM modelmgr._require_signed(bytes, 'import');
     r := modelmgr.register_model(
         coalesce(import_model.model_name, doc->>'name'), bytes,
         source => doc->>'source', label => doc->>'label', features => feats,

@@ -447,6 +447,13 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 				m->optim = payload;
 				m->optim_len = slen;
 				break;
+			case MM_SEC_SIGNATURE:
+				/* the highest id, so the ordering rule above keeps it last */
+				if (slen != MM_SIG_SECTION_LEN)
+					return mm_fail(err, MM_ECORRUPT, "signature section has %u bytes, expected %d",
+								   slen, MM_SIG_SECTION_LEN);
+				m->signature = payload;
+				break;
 			case MM_SEC_META:
 				if (memchr(payload, 0, slen) != NULL)
 					return mm_fail(err, MM_ECORRUPT, "metadata contains a NUL byte");
@@ -473,6 +480,56 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 			return mm_fail(err, MM_ECORRUPT, "model coefficients overflow when folded with the scaler");
 	*out = m;
 	return MM_OK;
+}
+
+size_t
+mm_model_signed_size(const mm_model *m, size_t len)
+{
+	size_t		ulen = m->signature ? len - 8 - MM_SIG_SECTION_LEN : len;
+
+	return MM_SIG_DOMAIN_LEN + MM_SIG_PUBKEY_LEN + ulen;
+}
+
+/* Rewrites the header of the n-byte model at u for n bytes and nsec sections, with its CRC. */
+static void
+reheader(uint8_t *u, size_t n, uint32_t nsec)
+{
+	uint32_t	crc;
+
+	mm_store_u32(u + 24, nsec);
+	mm_store_u32(u + 32, (uint32_t) n);
+	crc = mm_crc32c(0, u, MM_MODEL_CRC_OFFSET);
+	crc = mm_crc32c(crc, u + MM_MODEL_HDRSZ, n - MM_MODEL_HDRSZ);
+	mm_store_u32(u + MM_MODEL_CRC_OFFSET, crc);
+}
+
+void
+mm_model_signed_message(const mm_model *m, const void *p, size_t len,
+						const uint8_t *pubkey, uint8_t *out)
+{
+	size_t		ulen = m->signature ? len - 8 - MM_SIG_SECTION_LEN : len;
+	uint8_t    *u = out + MM_SIG_DOMAIN_LEN + MM_SIG_PUBKEY_LEN;
+
+	memcpy(out, MM_SIG_DOMAIN, MM_SIG_DOMAIN_LEN);
+	memcpy(out + MM_SIG_DOMAIN_LEN, pubkey, MM_SIG_PUBKEY_LEN);
+	memcpy(u, p, ulen);
+	if (m->signature)
+		reheader(u, ulen, mm_load_u32(u + 24) - 1);
+}
+
+void
+mm_model_attach_signature(const uint8_t *u, size_t ulen, const uint8_t *pubkey,
+						  const uint8_t *sig, uint8_t *out)
+{
+	uint8_t    *q = out + ulen;
+
+	memcpy(out, u, ulen);
+	q[0] = MM_SEC_SIGNATURE;
+	q[1] = q[2] = q[3] = 0;
+	mm_store_u32(q + 4, MM_SIG_SECTION_LEN);
+	memcpy(q + 8, pubkey, MM_SIG_PUBKEY_LEN);
+	memcpy(q + 8 + MM_SIG_PUBKEY_LEN, sig, MM_SIG_LEN);
+	reheader(out, ulen + 8 + MM_SIG_SECTION_LEN, mm_load_u32(out + 24) + 1);
 }
 
 void

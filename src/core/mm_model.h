@@ -9,6 +9,14 @@
  *     32 u32 total length        36 u32 CRC-32C of everything but these 4 bytes
  *   then n_sections sections: u16 id, u16 reserved (0), u32 length, payload.
  * Every section appears at most once; an unknown id is a foreign model.
+ *
+ * Signature section (id 9, always last, 96 bytes): the signer's Ed25519 public key (32 bytes)
+ * and the Ed25519 signature (64 bytes) of the signed message
+ *     "MMSIG1" || public key || the model's canonical unsigned encoding,
+ * where the unsigned encoding is these bytes without the signature section, with the header's
+ * section count, total length and CRC recomputed for that shorter model (exactly what the
+ * model was before it was signed). So a signature binds every byte of the model, the header
+ * included, and the key that made it; re-signing replaces the section.
  */
 #ifndef MM_MODEL_H
 #define MM_MODEL_H
@@ -43,10 +51,17 @@ typedef enum mm_section_id
 	MM_SEC_INPUTS = 5,			/* raw-row preprocessing (opaque here, see mm_prep) */
 	MM_SEC_BASELINE = 6,		/* drift baseline (opaque here, see mm_drift) */
 	MM_SEC_META = 7,			/* UTF-8 JSON object: options and training facts */
-	MM_SEC_OPTIM = 8			/* SGD optimizer position (opaque here, see mm_sgd) */
+	MM_SEC_OPTIM = 8,			/* SGD optimizer position (opaque here, see mm_sgd) */
+	MM_SEC_SIGNATURE = 9		/* Ed25519 public key + signature, see above */
 } mm_section_id;
 
-#define MM_SEC_MAX 8
+#define MM_SEC_MAX 9
+
+#define MM_SIG_PUBKEY_LEN	32
+#define MM_SIG_LEN			64
+#define MM_SIG_SECTION_LEN	(MM_SIG_PUBKEY_LEN + MM_SIG_LEN)
+#define MM_SIG_DOMAIN		"MMSIG1"
+#define MM_SIG_DOMAIN_LEN	6
 
 typedef struct mm_model
 {
@@ -71,6 +86,8 @@ typedef struct mm_model
 	/* derived on decode: coefficients folded with the scaler, for one dot product a row */
 	double	   *eff;			/* n_outputs * (n_features + 1) */
 	uint32_t	checksum;		/* as stored */
+	/* the signature section (points into the encoded bytes), or NULL; never encoded */
+	const uint8_t *signature;	/* MM_SIG_PUBKEY_LEN public key, then MM_SIG_LEN signature */
 } mm_model;
 
 int			mm_algorithm_is_classifier(int alg);
@@ -83,6 +100,22 @@ size_t		mm_model_encoded_size(const mm_model *m, mm_err *err);
 mm_status	mm_model_encode(const mm_model *m, uint8_t *buf, size_t size, mm_err *err);
 /* Validates every field; the result's section pointers refer into p, which must outlive it. */
 mm_status	mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm_err *err);
+/*
+ * The message an Ed25519 signature of the decoded model p (len bytes, m its decode) by
+ * pubkey covers: writes it to out (which must hold mm_model_signed_size(m, len) bytes).
+ * For an unsigned model the message is the model as it is; for a signed one the model
+ * without its signature section.
+ */
+size_t		mm_model_signed_size(const mm_model *m, size_t len);
+void		mm_model_signed_message(const mm_model *m, const void *p, size_t len,
+									const uint8_t *pubkey, uint8_t *out);
+/*
+ * Appends a signature section (pubkey, sig) to the unsigned model u (ulen bytes, as returned
+ * in a signed message after its prefix) into out, which must hold ulen + 8 + 96 bytes.
+ */
+void		mm_model_attach_signature(const uint8_t *u, size_t ulen, const uint8_t *pubkey,
+									  const uint8_t *sig, uint8_t *out);
+
 /* Fill eff from coef/mean/scale (decode does this). */
 void		mm_model_fold(mm_model *m);
 

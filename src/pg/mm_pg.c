@@ -61,6 +61,7 @@ _PG_init(void)
 							 "Internal: on while modelmgr reads a source (large objects are refused then).",
 							 NULL, &mm_reading_source, false, PGC_USERSET,
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE, NULL, NULL, NULL);
+	mm_signing_define_gucs();
 	MarkGUCPrefixReserved("modelmgr");
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = mm_object_access;

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
@@ -75,6 +76,13 @@ extern mm_model *mm_pg_decode_model(bytea *b, MemoryContext cxt);
  * or the TOAST pointer for an out-of-line value).
  */
 extern mm_model *mm_pg_cached_model(FunctionCallInfo fcinfo, int argno);
+
+/* Model signatures (signing.c). */
+extern bool mm_require_signed_models;
+extern void mm_signing_define_gucs(void);
+/* ERROR (42501) under modelmgr.require_signed_models unless m is signed by a trusted key. */
+extern void mm_pg_require_signed(const mm_model *m, const void *p, size_t len, Oid nsp, const char *what);
+extern void mm_pg_append_signature_json(StringInfo s, const mm_model *m, const void *p, size_t len);
 
 /* Option parsing: jsonb objects with snake_case keys. */
 typedef enum mm_opt_type

@@ -143,6 +143,7 @@ mm_model_info(PG_FUNCTION_ARGS)
 		append_doubles(&s, m->scale, d);
 		appendStringInfoChar(&s, '}');
 	}
+	mm_pg_append_signature_json(&s, m, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 	appendStringInfo(&s, ", \"has_preprocessing\": %s, \"has_baseline\": %s",
 					 m->inputs_len ? "true" : "false", m->baseline_len ? "true" : "false");
 	if (m->meta && m->meta[0])

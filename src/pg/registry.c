@@ -68,6 +68,8 @@ typedef struct name_cache
 	Size		len;
 	uint32		checksum;
 	mm_model   *model;
+	bytea	   *bytes;			/* the model's bytes (model points into them) */
+	bool		sig_checked;	/* passed modelmgr.require_signed_models since it was loaded */
 	char	  **features;		/* n_features names or NULL */
 	mm_prep    *prep;			/* raw-row preprocessing, or NULL */
 	row_map		map;
@@ -199,6 +201,8 @@ load_deployed(FunctionCallInfo fcinfo, name_cache *c, const char *name)
 		SET_VARSIZE(copy, VARHDRSZ + len);
 		memcpy(VARDATA(copy), VARDATA_ANY(b), len);
 		c->model = mm_pg_decode_model(copy, c->cxt);
+		c->bytes = copy;
+		c->sig_checked = false;
 		c->version = version;
 		c->len = len;
 		c->checksum = crc;
@@ -223,6 +227,17 @@ load_deployed(FunctionCallInfo fcinfo, name_cache *c, const char *name)
 		}
 	}
 	SPI_finish();
+
+	/* verified once per loaded model, not per row; the cache is unusable until it passes */
+	if (mm_require_signed_models && !c->sig_checked)
+	{
+		mm_model   *m = c->model;
+
+		c->model = NULL;
+		mm_pg_require_signed(m, VARDATA(c->bytes), VARSIZE(c->bytes) - VARHDRSZ, nsp, "predict by name");
+		c->model = m;
+		c->sig_checked = true;
+	}
 }
 
 /*

@@ -1242,6 +1242,93 @@ test_crc32c(void)
 	printf("# crc32 instruction %s\n", modes ? "available and compared" : "not available: the table ran twice");
 }
 
+/*
+ * The signature section: attach keeps every byte of the unsigned model, the signed message
+ * gives them back exactly (with the key in front), and a malformed section is corrupt.
+ */
+static void
+test_signature_section(void)
+{
+	mm_model	m = model_linreg_full();
+	uint8_t		pub[MM_SIG_PUBKEY_LEN],
+				sig[MM_SIG_LEN];
+	size_t		ulen = 0,
+				slen,
+				mlen;
+	uint8_t    *u = encode(&m, &ulen, "signature: unsigned model");
+	uint8_t    *s,
+			   *msg,
+			   *bad;
+	mm_model   *d = NULL,
+			   *du = NULL;
+	mm_err		err = {0};
+	int			refused = 0;
+
+	if (!u)
+		return;
+	for (int i = 0; i < MM_SIG_PUBKEY_LEN; i++)
+		pub[i] = (uint8_t) (i * 7 + 1);
+	for (int i = 0; i < MM_SIG_LEN; i++)
+		sig[i] = (uint8_t) (255 - i);
+	slen = ulen + 8 + MM_SIG_SECTION_LEN;
+	s = unit_alloc.alloc(unit_alloc.ctx, slen + 8 + MM_SIG_SECTION_LEN);
+	mm_model_attach_signature(u, ulen, pub, sig, s);
+	CHECK_STATUS(mm_model_decode(s, slen, &unit_alloc, &d, &err), MM_OK, &err, "signature: a signed model decodes");
+	if (!d)
+		return;
+	CHECK(d->signature == s + ulen + 8, "signature: the section is found, last");
+	CHECK(memcmp(d->signature, pub, MM_SIG_PUBKEY_LEN) == 0 &&
+		  memcmp(d->signature + MM_SIG_PUBKEY_LEN, sig, MM_SIG_LEN) == 0, "signature: key and signature kept");
+	CHECK_EQ(mm_load_u32(s + 24), mm_load_u32(u + 24) + 1, "signature: one more section in the header");
+	CHECK(memcmp(s + MM_MODEL_HDRSZ, u + MM_MODEL_HDRSZ, ulen - MM_MODEL_HDRSZ) == 0,
+		  "signature: the other sections are unchanged");
+
+	mlen = mm_model_signed_size(d, slen);
+	CHECK_EQ(mlen, MM_SIG_DOMAIN_LEN + MM_SIG_PUBKEY_LEN + ulen, "signature: signed message size");
+	msg = unit_alloc.alloc(unit_alloc.ctx, mlen);
+	mm_model_signed_message(d, s, slen, pub, msg);
+	CHECK(memcmp(msg, MM_SIG_DOMAIN, MM_SIG_DOMAIN_LEN) == 0 &&
+		  memcmp(msg + MM_SIG_DOMAIN_LEN, pub, MM_SIG_PUBKEY_LEN) == 0, "signature: message starts with domain and key");
+	CHECK(memcmp(msg + MM_SIG_DOMAIN_LEN + MM_SIG_PUBKEY_LEN, u, ulen) == 0,
+		  "signature: the message holds the unsigned model byte for byte");
+	CHECK_STATUS(mm_model_decode(u, ulen, &unit_alloc, &du, &err), MM_OK, &err, "signature: unsigned decodes");
+	if (du)
+	{
+		CHECK(du->signature == NULL, "signature: an unsigned model has none");
+		CHECK_EQ(mm_model_signed_size(du, ulen), MM_SIG_DOMAIN_LEN + MM_SIG_PUBKEY_LEN + ulen,
+				 "signature: an unsigned model's message is the model itself");
+	}
+
+	/* a second signature section: repeated */
+	bad = unit_alloc.alloc(unit_alloc.ctx, slen + 8 + MM_SIG_SECTION_LEN);
+	mm_model_attach_signature(s, slen, pub, sig, bad);
+	CHECK_STATUS(mm_model_decode(bad, slen + 8 + MM_SIG_SECTION_LEN, &unit_alloc, &d, &err), MM_ECORRUPT, &err,
+				 "signature: two signature sections are corrupt");
+	/* a short section */
+	bad = copy_of(s, slen, slen);
+	put32(bad + ulen + 4, MM_SIG_SECTION_LEN - 1);
+	reseal(bad, slen - 1);
+	CHECK_STATUS(mm_model_decode(bad, slen - 1, &unit_alloc, &d, &err), MM_ECORRUPT, &err,
+				 "signature: a 95-byte signature section is corrupt");
+	/* a section after it */
+	bad = copy_of(s, slen, slen + 8);
+	memset(bad + slen, 0, 8);
+	put16(bad + slen, MM_SEC_META);
+	put32(bad + 24, mm_load_u32(bad + 24) + 1);
+	reseal(bad, slen + 8);
+	CHECK_STATUS(mm_model_decode(bad, slen + 8, &unit_alloc, &d, &err), MM_ECORRUPT, &err,
+				 "signature: a section after the signature is corrupt");
+	/* every truncation of a signed model is refused */
+	for (size_t n = 0; n < slen; n++)
+	{
+		bad = copy_of(s, n, slen);
+		if (n >= MM_MODEL_HDRSZ)
+			reseal(bad, n);
+		refused += mm_model_decode(bad, n, &unit_alloc, &d, &err) == MM_ECORRUPT;
+	}
+	CHECK_EQ(refused, slen, "signature: every truncation of a signed model is corrupt");
+}
+
 int
 main(void)
 {
@@ -1258,5 +1345,7 @@ main(void)
 	unit_arena_reset();
 	test_scoring();
 	test_crc32c();
+	unit_arena_reset();
+	test_signature_section();
 	return unit_summary();
 }

@@ -3,7 +3,8 @@
  *
  * Every input goes to both:
  *   - mm_model_decode, as it is and with its length and checksum fixed up (so mutations
- *     reach the section parsers behind the checksum); a model that decodes must re-encode to exactly the input bytes, and
+ *     reach the section parsers behind the checksum); a model that decodes must re-encode to exactly the input bytes (without its
+ *     signature section, which is never encoded), and
  *     scoring a zero row (plus probabilities and the class index) must not fault;
  *   - mm_ls_validate; a valid state with a small d is solved (at the input's alignment),
  *     combined with itself into an aligned copy and solved again, and a solved model must
@@ -103,6 +104,18 @@ check_model(const uint8_t *data, size_t size, const mm_alloc *al, mm_model *m)
 			   *proba;
 	uint32_t	k;
 
+	if (m->signature)
+	{
+		/* the signature is never encoded: the model re-encodes to its signed message's body */
+		size_t		mlen = mm_model_signed_size(m, size);
+		uint8_t    *msg = al->alloc(al->ctx, mlen);
+
+		if (!msg)
+			return;
+		mm_model_signed_message(m, data, size, m->signature, msg);
+		data = msg + MM_SIG_DOMAIN_LEN + MM_SIG_PUBKEY_LEN;
+		size = mlen - MM_SIG_DOMAIN_LEN - MM_SIG_PUBKEY_LEN;
+	}
 	if (n != size)
 		fail("decoded model has a different encoded size", &err);
 	buf = al->alloc(al->ctx, n);

@@ -125,6 +125,26 @@ models(void)
 		reseal(buf, n);
 		write_file("regress_section_order.mmdl", buf, n);
 	}
+	/* a signed model: the signature section (key and signature bytes; the decoder does not verify) */
+	m = (mm_model) {.algorithm = MM_ALG_LOGREG, .flags = MM_FLAG_TEXT_LABELS, .n_features = 2,
+		.n_outputs = 1, .n_classes = 2, .coef = c_log, .class_names = cls_text, .feature_names = feat2,
+	.meta = "{}"};
+	{
+		size_t		n;
+		uint8_t    *buf = encode(&m, &n);
+		uint8_t    *sbuf = calloc(1, n + 8 + MM_SIG_SECTION_LEN);
+		uint8_t		key[MM_SIG_PUBKEY_LEN],
+					sig[MM_SIG_LEN];
+
+		if (!sbuf)
+			exit(1);
+		for (int i = 0; i < MM_SIG_PUBKEY_LEN; i++)
+			key[i] = (uint8_t) (3 * i + 1);
+		for (int i = 0; i < MM_SIG_LEN; i++)
+			sig[i] = (uint8_t) (200 - i);
+		mm_model_attach_signature(buf, n, key, sig, sbuf);
+		write_file("logreg_signed.mmdl", sbuf, n + 8 + MM_SIG_SECTION_LEN);
+	}
 	/* regression: a denormal scale makes the folded coefficients overflow */
 	{
 		static double mean1[] = {0.0, 0.0};
