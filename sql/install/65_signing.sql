@@ -120,3 +120,20 @@ GRANT EXECUTE ON FUNCTION
     generate_signing_key(text, boolean, text), _set_signing_key_trust(text, boolean),
     trust_signing_key(text), revoke_signing_key(text)
 TO modelmgr_signer;
+
+-- Like the registry, the key table and the SECURITY DEFINER functions that write it belong to
+-- modelmgr_owner (NOLOGIN, no attributes): they never run with the installing role's rights.
+ALTER TABLE signing_keys OWNER TO modelmgr_owner;
+GRANT EXECUTE ON FUNCTION signing_public_key(bytea, boolean), _generate_private_key(), add_signing_key(text, bytea, boolean, text)
+TO modelmgr_owner;
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'modelmgr.add_signing_key(text, bytea, boolean, text)',
+        'modelmgr.generate_signing_key(text, boolean, text)',
+        'modelmgr._set_signing_key_trust(text, boolean)']::regprocedure[] LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO modelmgr_owner', f);
+    END LOOP;
+END $$;

@@ -242,7 +242,7 @@ mm_pg_require_signed(const mm_model *m, const void *p, size_t len, Oid nsp, cons
 				 errhint("Re-sign the intended model with modelmgr.sign_model().")));
 
 	arg = PointerGetDatum(make_bytea(m->signature, MM_SIG_PUBKEY_LEN));
-	sql = psprintf("SELECT key_id, trusted FROM %s.signing_keys WHERE public_key = $1",
+	sql = psprintf("SELECT key_id, trusted FROM %s.signing_keys WHERE public_key OPERATOR(pg_catalog.=) $1",
 				   quote_identifier(get_namespace_name(nsp)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
     make gcc clang libclang-rt-14-dev
     postgresql-15 postgresql-server-dev-15
-    libopenblas-dev libopenblas0-serial
+    libopenblas-dev libopenblas0-serial libssl-dev
     postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
     postgresql-15-plproxy prometheus-postgres-exporter
     python3-numpy python3-sklearn curl
