@@ -28,12 +28,14 @@ END $$;
 COMMENT ON FUNCTION _shard_fn(regprocedure, text, int) IS
     'internal: checks a shard function''s signature for train_sharded and returns its qualified name';
 
-CREATE FUNCTION train_sharded(model_name text, epoch_fn regprocedure, describe_fn regprocedure DEFAULT NULL,
-                              algorithm text DEFAULT 'logistic_regression', options jsonb DEFAULT '{}',
-                              label text DEFAULT NULL, features text[] DEFAULT NULL, source text DEFAULT NULL)
+-- The shard functions are the caller's code: they run with the caller's search_path (passed in
+-- by the wrapper train_sharded below); everything else runs under the pinned one.
+CREATE FUNCTION _train_sharded(model_name text, epoch_fn regprocedure, describe_fn regprocedure,
+                               algorithm text, options jsonb, label text, features text[], source text,
+                               caller_search_path text)
 RETURNS models LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    opts jsonb := coalesce(train_sharded.options, '{}');
+    opts jsonb := coalesce(_train_sharded.options, '{}');
     init_opts jsonb := '{}';
     k text;
     v jsonb;
@@ -105,13 +107,15 @@ BEGIN
         END CASE;
     END LOOP;
 
-    epoch_call := format('SELECT modelmgr.sgd_epoch_merge(s), count(s) FROM %s($1) s',
+    epoch_call := format('SELECT modelmgr.sgd_epoch_merge(s), pg_catalog.count(s) FROM %s($1) s',
                          modelmgr._shard_fn(epoch_fn, 'epoch_fn', 1));
 
     -- standardisation from the shards' describe_partial states, merged exactly
     IF describe_fn IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
         EXECUTE format('SELECT modelmgr.describe_merge(s) FROM %s() s', modelmgr._shard_fn(describe_fn, 'describe_fn', 0))
             INTO stats;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         IF stats IS NULL THEN
             RAISE EXCEPTION 'describe_fn returned no rows from any shard' USING ERRCODE = 'data_exception';
         END IF;
@@ -143,7 +147,9 @@ BEGIN
     -- (rows-weighted average); scikit-learn's stopping rule on the mean training loss
     WHILE n_epoch < max_epochs LOOP
         n_epoch := n_epoch + 1;
+        PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
         EXECUTE epoch_call INTO next, shards USING model;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         IF next IS NULL THEN
             RAISE EXCEPTION 'epoch_fn returned no training rows from any shard' USING ERRCODE = 'data_exception';
         END IF;
@@ -185,12 +191,23 @@ BEGIN
     model := modelmgr._sgd_publish(model, jsonb_build_object('solver', 'sgd', 'mode', 'sharded', 'epochs', n_epoch,
                                                              'converged', converged, 'n_rows', n_rows,
                                                              'standardized', init_opts ? 'mean'),
-                                   train_sharded.features);
-    RETURN modelmgr.register_model(model_name, model, source, label, train_sharded.features, opts, '{}', facts, do_deploy,
+                                   _train_sharded.features);
+    RETURN modelmgr.register_model(model_name, model, source, label, _train_sharded.features, opts, '{}', facts, do_deploy,
                                    jsonb_build_object('sharded', jsonb_build_object('epoch_fn', epoch_fn::text,
                                                                                     'describe_fn', describe_fn::text)));
 END $$;
+COMMENT ON FUNCTION _train_sharded(text, regprocedure, regprocedure, text, jsonb, text, text[], text, text) IS
+    'internal: train_sharded''s work, the shard functions called with the caller''s search_path';
+
+CREATE FUNCTION train_sharded(model_name text, epoch_fn regprocedure, describe_fn regprocedure DEFAULT NULL,
+                              algorithm text DEFAULT 'logistic_regression', options jsonb DEFAULT '{}',
+                              label text DEFAULT NULL, features text[] DEFAULT NULL, source text DEFAULT NULL)
+RETURNS models LANGUAGE sql VOLATILE AS $$
+    SELECT * FROM modelmgr._train_sharded(model_name, epoch_fn, describe_fn, algorithm, options, label, features,
+                                          source, pg_catalog.current_setting('search_path'))
+$$;
 COMMENT ON FUNCTION train_sharded(text, regprocedure, regprocedure, text, jsonb, text, text[], text) IS
     'trains an SGD model on data spread over shards: epoch_fn(model bytea) returns one sgd_epoch_partial state per shard (e.g. a PL/Proxy function RUN ON ALL), describe_fn() their describe_partial states; registers the result (see README, Scaling)';
 
-GRANT EXECUTE ON FUNCTION train_sharded(text, regprocedure, regprocedure, text, jsonb, text, text[], text) TO modelmgr_trainer;
+GRANT EXECUTE ON FUNCTION train_sharded(text, regprocedure, regprocedure, text, jsonb, text, text[], text),
+    _train_sharded(text, regprocedure, regprocedure, text, jsonb, text, text[], text, text) TO modelmgr_trainer;

@@ -97,11 +97,12 @@ get_lookup_plan(Oid nsp)
 		SPIPlanPtr	p;
 
 		sql = psprintf("SELECT d.version, m.model, m.features, "
-					   "EXISTS (SELECT 1 FROM %s.models x WHERE x.name = $1) "
+					   "EXISTS (SELECT 1 FROM %s.models x WHERE x.name OPERATOR(pg_catalog.=) $1) "
 					   "FROM (SELECT 1) one "
-					   "LEFT JOIN LATERAL (SELECT version FROM %s.deployments "
-					   "  WHERE name = $1 ORDER BY id DESC LIMIT 1) d ON true "
-					   "LEFT JOIN %s.models m ON m.name = $1 AND m.version = d.version",
+					   "LEFT JOIN LATERAL (SELECT y.version FROM %s.deployments y "
+					   "  WHERE y.name OPERATOR(pg_catalog.=) $1 ORDER BY y.id DESC LIMIT 1) d ON true "
+					   "LEFT JOIN %s.models m ON m.name OPERATOR(pg_catalog.=) $1 "
+					   "AND m.version OPERATOR(pg_catalog.=) d.version",
 					   schema, schema, schema);
 		p = SPI_prepare(sql, 1, argtypes);
 		if (p == NULL)
