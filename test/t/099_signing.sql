@@ -2,7 +2,7 @@
 -- modelmgr.require_signed_models at deploy, predict by name and import; who may sign.
 BEGIN;
 SET LOCAL client_min_messages = warning;
-SELECT plan(54);
+SELECT plan(61);
 
 -- CRC-32C (Castagnoli, reflected), to forge a model whose checksum is right again after a
 -- byte was flipped: what an attacker who edits a model does, so that only the signature can
@@ -146,6 +146,25 @@ SELECT is(modelmgr.sign_model(unsigned, (SELECT priv FROM k)), (SELECT model FRO
           'modelmgr_signer can sign') FROM m;
 SELECT is(modelmgr.trust_signing_key('k1'), true, 'modelmgr_signer can trust keys');
 RESET ROLE;
+
+-- Keys as openssl writes them (a test key pair made with openssl genpkey -algorithm ed25519):
+-- PEM and DER forms give the same raw keys as the raw bytes.
+CREATE TEMP TABLE ossl AS SELECT
+    '\xbca84974a75701aed31df1f8b6b619cdcd3a854023089c0a45f9ea8e542a78b3'::bytea AS priv_raw,
+    '\x302e020100300506032b657004220420bca84974a75701aed31df1f8b6b619cdcd3a854023089c0a45f9ea8e542a78b3'::bytea AS priv_der,
+    convert_to(E'-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEILyoSXSnVwGu0x3x+La2Gc3NOoVAIwicCkX56o5UKniz\n-----END PRIVATE KEY-----\n', 'UTF8') AS priv_pem,
+    '\xeb9b83d132d92697034d3d4388ad95df2f3a1f7e6cd2537ed8e7300e1b7299f7'::bytea AS pub_raw,
+    '\x302a300506032b6570032100eb9b83d132d92697034d3d4388ad95df2f3a1f7e6cd2537ed8e7300e1b7299f7'::bytea AS pub_der,
+    convert_to(E'-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA65uD0TLZJpcDTT1DiK2V3y86H35s0lN+2OcwDhtymfc=\n-----END PUBLIC KEY-----\n', 'UTF8') AS pub_pem;
+SELECT is(modelmgr.signing_public_key(priv_raw), pub_raw, 'the public key of a raw private key is openssl''s') FROM ossl;
+SELECT is(modelmgr.signing_public_key(priv_der), pub_raw, 'a PKCS#8 DER private key is read') FROM ossl;
+SELECT is(modelmgr.signing_public_key(priv_pem), pub_raw, 'a PEM private key is read') FROM ossl;
+SELECT is(modelmgr.signing_public_key(pub_der, false), pub_raw, 'a DER public key is read') FROM ossl;
+SELECT is(modelmgr.signing_public_key(pub_pem, false), pub_raw, 'a PEM public key is read') FROM ossl;
+SELECT throws_ok($$SELECT modelmgr.signing_public_key(pub_pem, true) FROM ossl$$, '22023', 'private key is not an Ed25519 private key',
+    'a public key given as a private key is refused');
+SELECT throws_ok($$SELECT modelmgr.signing_public_key(priv_der, false) FROM ossl$$, '22023', 'public key is not an Ed25519 public key',
+    'a private key given as a public key is refused');
 
 SELECT * FROM finish();
 ROLLBACK;
