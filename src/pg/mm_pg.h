@@ -221,16 +221,17 @@ extern Datum mm_pg_predict(const mm_model *m, const double *x, mm_pred_kind kind
 extern Datum mm_pg_predict_scored(const mm_model *m, const double *scores, mm_pred_kind kind);
 
 /*
- * SQL for a training or scoring source usable as "FROM <src> AS s": a table or view name resolved
- * to its relation and quoted again, or a single plain SELECT (parsed first) in parentheses.
- */
-/*
  * The search_path every query the extension builds runs with; a user's source is resolved with
  * the caller's search_path first (mm_pg_resolve_source), so it keeps its meaning under this one.
  */
 #define MM_PINNED_SEARCH_PATH "pg_catalog, pg_temp"
 
 extern bool mm_reading_source;
+
+/*
+ * SQL for a training or scoring source usable as "FROM <src> AS s": a table or view name resolved
+ * to its relation and quoted again, or a single plain SELECT (parsed first) in parentheses.
+ */
 extern char *mm_pg_resolve_source(const char *source);
 
 /* GUCs of train(), defined from _PG_init. */

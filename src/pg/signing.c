@@ -51,11 +51,12 @@ crypto_error(const char *what, unsigned long e)
 }
 
 /*
- * The raw 32-byte Ed25519 private key in b: raw 32 bytes, PKCS#8 DER or PEM
- * (`openssl genpkey -algorithm ed25519` writes PEM; `-outform DER` DER).
+ * The raw 32-byte Ed25519 key in b, a private key (is_private) or a public one: 32 raw bytes,
+ * DER (PKCS#8 for a private key, SubjectPublicKeyInfo for a public one) or PEM, as
+ * `openssl genpkey -algorithm ed25519` (PEM; `-outform DER`) and `openssl pkey -pubout` write them.
  */
 static void
-private_key_raw(bytea *b, uint8 *out)
+key_raw(bytea *b, bool is_private, uint8 *out)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(b);
 	size_t		len = VARSIZE_ANY_EXHDR(b);
@@ -63,6 +64,7 @@ private_key_raw(bytea *b, uint8 *out)
 	size_t		n = 32;
 	bool		ok;
 
+	StaticAssertStmt(MM_SIG_PUBKEY_LEN == 32, "Ed25519 keys are 32 bytes");
 	if (len == 32)
 	{
 		memcpy(out, p, 32);
@@ -75,30 +77,39 @@ private_key_raw(bytea *b, uint8 *out)
 
 		if (bio)
 		{
-			k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+			k = is_private ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+				: PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 			BIO_free(bio);
 		}
 	}
 	else
 	{
 		const unsigned char *q = p;
+		long		l = (long) Min(len, (size_t) LONG_MAX);
 
-		k = d2i_AutoPrivateKey(NULL, &q, (long) Min(len, (size_t) LONG_MAX));
+		k = is_private ? d2i_AutoPrivateKey(NULL, &q, l) : d2i_PUBKEY(NULL, &q, l);
 		if (k && q != p + len)
 		{
 			EVP_PKEY_free(k);
 			k = NULL;
 		}
 	}
-	ok = k && EVP_PKEY_id(k) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_private_key(k, out, &n) == 1 && n == 32;
+	ok = k && EVP_PKEY_id(k) == EVP_PKEY_ED25519 &&
+		(is_private ? EVP_PKEY_get_raw_private_key(k, out, &n) : EVP_PKEY_get_raw_public_key(k, out, &n)) == 1 &&
+		n == 32;
 	EVP_PKEY_free(k);
 	ERR_clear_error();
-	if (!ok)
+	if (!ok && is_private)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("private key is not an Ed25519 private key"),
 				 errhint("Pass the 32 raw bytes from modelmgr.generate_signing_key(), or the PEM or DER "
 						 "file written by openssl genpkey -algorithm ed25519.")));
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("public key is not an Ed25519 public key"),
+				 errhint("Pass 32 raw bytes, or the PEM or DER file written by openssl pkey -pubout.")));
 }
 
 /* The raw public key of a raw private key. */
@@ -112,54 +123,6 @@ public_of_private(const uint8 *priv, uint8 *pub)
 	EVP_PKEY_free(k);
 	if (!ok)
 		crypto_error("Ed25519 key derivation", ERR_get_error());
-}
-
-/* The raw 32-byte public key in b: raw, SubjectPublicKeyInfo DER or PEM. */
-static void
-public_key_raw(bytea *b, uint8 *out)
-{
-	const uint8 *p = (const uint8 *) VARDATA_ANY(b);
-	size_t		len = VARSIZE_ANY_EXHDR(b);
-	EVP_PKEY   *k = NULL;
-	size_t		n = MM_SIG_PUBKEY_LEN;
-	bool		ok;
-
-	if (len == MM_SIG_PUBKEY_LEN)
-	{
-		memcpy(out, p, len);
-		return;
-	}
-	ERR_clear_error();
-	if (len > 10 && memcmp(p, "-----BEGIN", 10) == 0)
-	{
-		BIO		   *bio = BIO_new_mem_buf(p, (int) Min(len, (size_t) INT_MAX));
-
-		if (bio)
-		{
-			k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-			BIO_free(bio);
-		}
-	}
-	else
-	{
-		const unsigned char *q = p;
-
-		k = d2i_PUBKEY(NULL, &q, (long) Min(len, (size_t) LONG_MAX));
-		if (k && q != p + len)
-		{
-			EVP_PKEY_free(k);
-			k = NULL;
-		}
-	}
-	ok = k && EVP_PKEY_id(k) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_public_key(k, out, &n) == 1 &&
-		n == MM_SIG_PUBKEY_LEN;
-	EVP_PKEY_free(k);
-	ERR_clear_error();
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("public key is not an Ed25519 public key"),
-				 errhint("Pass 32 raw bytes, or the PEM or DER file written by openssl pkey -pubout.")));
 }
 
 static bytea *
@@ -311,7 +274,7 @@ mm_sign_model(PG_FUNCTION_ARGS)
 	bool		ok;
 	bytea	   *out;
 
-	private_key_raw(PG_GETARG_BYTEA_PP(1), priv);
+	key_raw(PG_GETARG_BYTEA_PP(1), true, priv);
 	public_of_private(priv, pub);
 	mlen = mm_model_signed_size(m, len);
 	ulen = mlen - MM_SIG_DOMAIN_LEN - MM_SIG_PUBKEY_LEN;
@@ -379,12 +342,12 @@ mm_signing_public_key(PG_FUNCTION_ARGS)
 	{
 		uint8		priv[32];
 
-		private_key_raw(b, priv);
+		key_raw(b, true, priv);
 		public_of_private(priv, pub);
 		explicit_bzero(priv, sizeof(priv));
 	}
 	else
-		public_key_raw(b, pub);
+		key_raw(b, false, pub);
 	PG_RETURN_BYTEA_P(make_bytea(pub, sizeof(pub)));
 }
 
