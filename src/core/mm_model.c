@@ -77,6 +77,22 @@ folds_finitely(const mm_model *m)
 	return 1;
 }
 
+/* The inference section's rules (see mm_model.h), shared by encode and decode. */
+static mm_status
+check_inference(uint32_t kind, uint32_t flags, double df, const double *se, size_t ncoef, mm_err *err)
+{
+	if (kind != MM_INFER_T && kind != MM_INFER_Z)
+		return mm_fail(err, MM_EDATA, "inference kind %u is unknown", kind);
+	if (flags & ~MM_INFER_PENALISED)
+		return mm_fail(err, MM_EDATA, "unknown inference flags 0x%x", flags);
+	if (kind == MM_INFER_T ? !(mm_isfinite(df) && df > 0) : df != 0)
+		return mm_fail(err, MM_EDATA, "inference degrees of freedom %g do not fit its kind", df);
+	for (size_t i = 0; i < ncoef; i++)
+		if (!isnan(se[i]) && !(mm_isfinite(se[i]) && se[i] >= 0))
+			return mm_fail(err, MM_EDATA, "standard error %zu is negative or infinite", i);
+	return MM_OK;
+}
+
 /* Checks the values the decoder would reject, so encode never writes an unreadable model. */
 static mm_status
 check_values(const mm_model *m, mm_err *err)
@@ -96,6 +112,8 @@ check_values(const mm_model *m, mm_err *err)
 		for (uint32_t i = 0; i < m->n_classes; i++)
 			if (!m->class_values || !mm_isfinite(m->class_values[i]))
 				return mm_fail(err, MM_EDATA, "numeric class %u has no finite value", i);
+	if (m->std_error && check_inference(m->infer_kind, m->infer_flags, m->infer_df, m->std_error, ncoef, err) != MM_OK)
+		return MM_EDATA;
 	if (!names_ok(m->class_names, m->n_classes) ||
 		(m->feature_names && !names_ok(m->feature_names, m->n_features)))
 		return mm_fail(err, MM_EDATA, "a class or feature name is longer than %d bytes", MM_MAX_NAME_LEN);
@@ -162,6 +180,8 @@ mm_model_encoded_size(const mm_model *m, mm_err *err)
 		s += 8 + strlen(m->meta);
 	if (m->optim_len)
 		s += 8 + m->optim_len;
+	if (m->std_error)
+		s += 8 + 16 + (size_t) m->n_outputs * (m->n_features + 1) * 8;
 	if (s > MM_MAX_ALLOC)
 	{
 		mm_fail(err, MM_ENOMEM, "encoded model would take %zu bytes", s);
@@ -208,7 +228,7 @@ mm_model_encode(const mm_model *m, uint8_t *buf, size_t size, mm_err *err)
 		if (!mm_isfinite(m->coef[i]))
 			return mm_fail(err, MM_EDATA, "model coefficient %zu is not finite", i);
 	nsec += (m->mean != NULL) + (m->n_classes > 0) + (m->feature_names != NULL) +
-		(m->inputs_len > 0) + (m->baseline_len > 0) + (m->meta != NULL) + (m->optim_len > 0);
+		(m->inputs_len > 0) + (m->baseline_len > 0) + (m->meta != NULL) + (m->optim_len > 0) + (m->std_error != NULL);
 
 	mm_put_u32(&w, MM_MODEL_MAGIC);
 	mm_put_u16(&w, MM_MODEL_VERSION);
@@ -269,6 +289,14 @@ mm_model_encode(const mm_model *m, uint8_t *buf, size_t size, mm_err *err)
 		put_section(&w, MM_SEC_OPTIM, m->optim_len);
 		mm_put_bytes(&w, m->optim, m->optim_len);
 	}
+	if (m->std_error)
+	{
+		put_section(&w, MM_SEC_INFERENCE, 16 + ncoef * 8);
+		mm_put_u32(&w, m->infer_kind);
+		mm_put_u32(&w, m->infer_flags);
+		mm_put_f64(&w, m->infer_df);
+		mm_put_f64s(&w, m->std_error, ncoef);
+	}
 	if (w.len != size)
 		return mm_fail(err, MM_EINVAL, "internal error: encoded %zu of %zu bytes", w.len, size);
 	crc = mm_crc32c(0, buf, MM_MODEL_CRC_OFFSET);
@@ -309,7 +337,8 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 				reserved,
 				total,
 				crc,
-				seen = 0;
+				seen = 0,
+				rank;
 	uint16_t	version,
 				alg;
 	size_t		ncoef;
@@ -373,12 +402,16 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 			return mm_fail(err, MM_ECORRUPT, "model truncated in section header %u", s);
 		if (id < 1 || id > MM_SEC_MAX || sflags != 0)
 			return mm_fail(err, MM_ECORRUPT, "unknown section %u", id);
-		/* ascending ids, each at most once, as the encoder writes them: one encoding per model */
-		if (seen >> id)
+		/*
+		 * ascending ids, each at most once, the signature last, as the encoder writes them: one
+		 * encoding per model
+		 */
+		rank = id == MM_SEC_SIGNATURE ? MM_SEC_MAX + 1 : id;
+		if (seen >> rank)
 			return mm_fail(err, MM_ECORRUPT, "section %u is repeated or out of order", id);
 		if (slen == 0 && id != MM_SEC_META)
 			return mm_fail(err, MM_ECORRUPT, "section %u is empty", id);
-		seen |= 1u << id;
+		seen |= 1u << rank;
 		payload = mm_get_bytes(&r, slen);
 		if (!payload)
 			return mm_fail(err, MM_ECORRUPT, "model truncated in section %u", id);
@@ -447,8 +480,25 @@ mm_model_decode(const void *p, size_t len, const mm_alloc *a, mm_model **out, mm
 				m->optim = payload;
 				m->optim_len = slen;
 				break;
+			case MM_SEC_INFERENCE:
+				if (slen != 16 + ncoef * 8)
+					return mm_fail(err, MM_ECORRUPT, "inference section has %u bytes, expected %zu", slen, 16 + ncoef * 8);
+				m->infer_kind = mm_get_u32(&sr);
+				m->infer_flags = mm_get_u32(&sr);
+				m->infer_df = mm_get_f64(&sr);
+				m->std_error = mm_alloc_array(a, ncoef, sizeof(double));
+				if (!m->std_error)
+					return mm_fail(err, MM_ENOMEM, "out of memory");
+				mm_get_f64s(&sr, m->std_error, ncoef);
+				if (check_inference(m->infer_kind, m->infer_flags, m->infer_df, m->std_error, ncoef, err) != MM_OK)
+				{
+					if (err)
+						err->status = MM_ECORRUPT;
+					return MM_ECORRUPT;
+				}
+				break;
 			case MM_SEC_SIGNATURE:
-				/* the highest id, so the ordering rule above keeps it last */
+				/* ranked above every id, so the ordering rule above keeps it last */
 				if (slen != MM_SIG_SECTION_LEN)
 					return mm_fail(err, MM_ECORRUPT, "signature section has %u bytes, expected %d",
 								   slen, MM_SIG_SECTION_LEN);

@@ -8,7 +8,18 @@
  *     20 u32 n_classes           24 u32 n_sections         28 u32 reserved (0)
  *     32 u32 total length        36 u32 CRC-32C of everything but these 4 bytes
  *   then n_sections sections: u16 id, u16 reserved (0), u32 length, payload.
- * Every section appears at most once; an unknown id is a foreign model.
+ * Sections appear in ascending id order, each at most once, except the signature section,
+ * which is always last; an unknown id is a foreign model.
+ *
+ * Inference section (id 10, optional): what coefficient inference needs, computed at training
+ * time so that no second pass over the data is needed:
+ *     u32 kind (1: t statistics with df_residual degrees of freedom, linear models;
+ *               2: z statistics, Wald, from the Hessian at the optimum)
+ *     u32 flags (0x1: the standard errors are conditional on a penalty)
+ *     f64 df_residual (kind 1: finite and > 0; kind 2: 0)
+ *     n_outputs x (1 + n_features) f64: the standard error of each folded coefficient (eff,
+ *     the raw-unit coefficients: intercept first), finite and >= 0, or NaN where a term has
+ *     none (an aliased term).
  *
  * Signature section (id 9, always last, 96 bytes): the signer's Ed25519 public key (32 bytes)
  * and the Ed25519 signature (64 bytes) of the signed message
@@ -52,10 +63,15 @@ typedef enum mm_section_id
 	MM_SEC_BASELINE = 6,		/* drift baseline (opaque here, see mm_drift) */
 	MM_SEC_META = 7,			/* UTF-8 JSON object: options and training facts */
 	MM_SEC_OPTIM = 8,			/* SGD optimizer position (opaque here, see mm_sgd) */
-	MM_SEC_SIGNATURE = 9		/* Ed25519 public key + signature, see above */
+	MM_SEC_SIGNATURE = 9,		/* Ed25519 public key + signature, see above; always last */
+	MM_SEC_INFERENCE = 10		/* standard errors for coefficient inference, see above */
 } mm_section_id;
 
-#define MM_SEC_MAX 9
+#define MM_SEC_MAX 10
+
+#define MM_INFER_T			1
+#define MM_INFER_Z			2
+#define MM_INFER_PENALISED	0x1
 
 #define MM_SIG_PUBKEY_LEN	32
 #define MM_SIG_LEN			64
@@ -86,6 +102,11 @@ typedef struct mm_model
 	/* derived on decode: coefficients folded with the scaler, for one dot product a row */
 	double	   *eff;			/* n_outputs * (n_features + 1) */
 	uint32_t	checksum;		/* as stored */
+	/* inference: standard errors of eff (n_outputs * (n_features + 1)) or NULL, see above */
+	double	   *std_error;
+	uint32_t	infer_kind;
+	uint32_t	infer_flags;
+	double		infer_df;
 	/* the signature section (points into the encoded bytes), or NULL; never encoded */
 	const uint8_t *signature;	/* MM_SIG_PUBKEY_LEN public key, then MM_SIG_LEN signature */
 } mm_model;

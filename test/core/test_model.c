@@ -238,6 +238,10 @@ round_trip(const mm_model *m, const char *what)
 		  blob_equal(d->baseline, d->baseline_len, m->baseline, m->baseline_len), name);
 	snprintf(name, sizeof(name), "%s: meta survives", what);
 	CHECK((d->meta == NULL) == (m->meta == NULL) && (!m->meta || strcmp(d->meta, m->meta) == 0), name);
+	snprintf(name, sizeof(name), "%s: inference survives", what);
+	CHECK(doubles_equal(d->std_error, m->std_error, ncoef) &&
+		  (!m->std_error || (d->infer_kind == m->infer_kind && d->infer_flags == m->infer_flags &&
+							 d->infer_df == m->infer_df)), name);
 	snprintf(name, sizeof(name), "%s: checksum recorded", what);
 	CHECK(d->checksum == mm_load_u32(buf + MM_MODEL_CRC_OFFSET), name);
 
@@ -1329,6 +1333,90 @@ test_signature_section(void)
 	CHECK_EQ(refused, slen, "signature: every truncation of a signed model is corrupt");
 }
 
+/* The inference section: round trip, its value rules, and a signed model keeps it before the signature. */
+static void
+test_inference_section(void)
+{
+	mm_model	m = model_linreg_full();
+	size_t		ncoef = (size_t) m.n_outputs * (m.n_features + 1),
+				len = 0,
+				slen,
+				off;
+	double	   *se = unit_alloc.alloc(unit_alloc.ctx, ncoef * sizeof(double));
+	uint8_t    *u,
+			   *s,
+			   *bad;
+	mm_model   *d = NULL;
+	mm_err		err = {0};
+	uint8_t		pub[MM_SIG_PUBKEY_LEN] = {1},
+				sig[MM_SIG_LEN] = {2};
+
+	for (size_t i = 0; i < ncoef; i++)
+		se[i] = 0.25 * (double) (i + 1);
+	se[ncoef - 1] = NAN;		/* an aliased term */
+	m.std_error = se;
+	m.infer_kind = MM_INFER_T;
+	m.infer_df = 17;
+	round_trip(&m, "inference t");
+	m.infer_kind = MM_INFER_Z;
+	m.infer_flags = MM_INFER_PENALISED;
+	m.infer_df = 0;
+	round_trip(&m, "inference z, penalised");
+
+	/* values the encoder refuses (and so never writes) */
+	m.infer_df = 3;
+	CHECK_EQ(mm_model_encoded_size(&m, &err), 0, "inference: z with degrees of freedom is refused");
+	m.infer_kind = MM_INFER_T;
+	m.infer_df = 0;
+	CHECK_EQ(mm_model_encoded_size(&m, &err), 0, "inference: t without degrees of freedom is refused");
+	m.infer_df = 5;
+	se[0] = -1;
+	CHECK_EQ(mm_model_encoded_size(&m, &err), 0, "inference: a negative standard error is refused");
+	se[0] = INFINITY;
+	CHECK_EQ(mm_model_encoded_size(&m, &err), 0, "inference: an infinite standard error is refused");
+	se[0] = 0.5;
+	m.infer_kind = 3;
+	CHECK_EQ(mm_model_encoded_size(&m, &err), 0, "inference: an unknown kind is refused");
+	m.infer_kind = MM_INFER_T;
+	m.infer_flags = 2;
+	CHECK_EQ(mm_model_encoded_size(&m, &err), 0, "inference: unknown flags are refused");
+	m.infer_flags = 0;
+
+	/* the same rules at decode, on sealed bytes */
+	u = encode(&m, &len, "inference: model");
+	if (!u)
+		return;
+	off = section_offset(u, len, MM_SEC_INFERENCE);
+	CHECK(off > 0, "inference: the section is written");
+	bad = copy_of(u, len, len);
+	memcpy(bad + off + 16, &(double) {-2.0}, 8);
+	reseal(bad, len);
+	expect_corrupt(bad, len, "inference: a negative standard error is corrupt");
+	bad = copy_of(u, len, len);
+	put32(bad + off + 8, 2);
+	reseal(bad, len);
+	expect_corrupt(bad, len, "inference: kind z with degrees of freedom is corrupt");
+	bad = copy_of(u, len, len);
+	put32(bad + off + 4, 16 + 8 * (uint32_t) ncoef - 8);
+	put32(bad + 24, mm_load_u32(bad + 24));
+	reseal(bad, len - 8);
+	expect_corrupt(bad, len - 8, "inference: a short section is corrupt");
+
+	/* signed: the signature stays last, after the inference section */
+	slen = len + 8 + MM_SIG_SECTION_LEN;
+	s = unit_alloc.alloc(unit_alloc.ctx, slen);
+	mm_model_attach_signature(u, len, pub, sig, s);
+	CHECK_STATUS(mm_model_decode(s, slen, &unit_alloc, &d, &err), MM_OK, &err,
+				 "inference: a signed model with inference decodes");
+	CHECK(d && d->std_error && d->signature == s + len + 8, "inference: kept, and the signature is last");
+	/* the signature before the inference section is out of order */
+	bad = copy_of(s, slen, slen);
+	memcpy(bad + off, s + len, 8 + MM_SIG_SECTION_LEN);
+	memcpy(bad + off + 8 + MM_SIG_SECTION_LEN, s + off, len - off);
+	reseal(bad, slen);
+	expect_corrupt(bad, slen, "inference: an inference section after the signature is corrupt");
+}
+
 int
 main(void)
 {
@@ -1347,5 +1435,7 @@ main(void)
 	test_crc32c();
 	unit_arena_reset();
 	test_signature_section();
+	unit_arena_reset();
+	test_inference_section();
 	return unit_summary();
 }

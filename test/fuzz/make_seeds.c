@@ -113,6 +113,20 @@ models(void)
 	m = (mm_model) {.algorithm = MM_ALG_SVM, .n_features = 2, .n_outputs = 1, .n_classes = 2,
 	.coef = c_svm, .class_values = valspm, .class_names = clspm};
 	write_model("svm.mmdl", &m);
+	/* inference sections: t with an aliased (NaN) term, and z conditional on a penalty */
+	{
+		static double se3[] = {0.5, 0.25, NAN, 0.125};
+		static double se_log[] = {1.5, 0.75, 0.0};
+
+		m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 3, .n_outputs = 1, .coef = c_lin3,
+			.feature_names = feat3, .meta = "{\"statistics\": {\"n\": 20}}", .std_error = se3,
+		.infer_kind = MM_INFER_T, .infer_df = 16};
+		write_model("linreg_inference_t.mmdl", &m);
+		m = (mm_model) {.algorithm = MM_ALG_LOGREG, .n_features = 2, .n_outputs = 1, .n_classes = 2,
+			.coef = c_log, .class_values = vals01, .class_names = cls01, .mean = mean3, .scale = scale3,
+		.std_error = se_log, .infer_kind = MM_INFER_Z, .infer_flags = MM_INFER_PENALISED};
+		write_model("logreg_inference_z.mmdl", &m);
+	}
 
 	/* regression: a section relabelled out of order with the checksum fixed up (decoded before, re-encoded differently) */
 	m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 2, .n_outputs = 1, .coef = c_lin,
