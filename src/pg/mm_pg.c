@@ -3,6 +3,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <math.h>
 
 #include "access/detoast.h"
@@ -21,6 +22,7 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/ruleutils.h"
+#include "utils/varlena.h"
 #include "utils/memutils.h"
 #include "common/hashfn.h"
 
@@ -689,13 +691,44 @@ mm_pg_predict_scored(const mm_model *m, const double *scores, mm_pred_kind kind)
 	pg_unreachable();
 }
 
+/*
+ * Whether the source is a (possibly qualified, possibly quoted) name, by the same grammar
+ * stringToQualifiedNameList uses.
+ */
 static bool
-looks_like_query(const char *s)
+is_relation_name(const char *s)
 {
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
+	char	   *copy = pstrdup(s);
+	List	   *names = NIL;
+	bool		ok = SplitIdentifierString(copy, '.', &names) && names != NIL && list_length(names) <= 3;
+
+	list_free(names);
+	pfree(copy);
+	return ok;
+}
+
+/*
+ * Whether the text's first token (after white space and opening parentheses) is the keyword
+ * SELECT, WITH, VALUES or TABLE: a whole word, as the SQL scanner reads it, so that names such
+ * as withdrawals, selected, tablet or values_2024 never start a query.
+ */
+static bool
+starts_with_query_keyword(const char *s)
+{
+	static const char *const kw[] = {"select", "with", "values", "table"};
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '(')
 		s++;
-	return pg_strncasecmp(s, "select", 6) == 0 || pg_strncasecmp(s, "with", 4) == 0 ||
-		pg_strncasecmp(s, "values", 6) == 0 || pg_strncasecmp(s, "table", 5) == 0;
+	for (int i = 0; i < lengthof(kw); i++)
+	{
+		size_t		n = strlen(kw[i]);
+		unsigned char next = (unsigned char) s[n];
+
+		if (pg_strncasecmp(s, kw[i], n) == 0 &&
+			!(isalnum(next) || next == '_' || next == '$' || next >= 0x80))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -705,7 +738,12 @@ looks_like_query(const char *s)
 char *
 mm_pg_resolve_source(const char *source)
 {
-	if (looks_like_query(source))
+	if (!is_relation_name(source) && !starts_with_query_keyword(source))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("source \"%s\" is neither a table or view name nor a query", source),
+				 errhint("Pass a table or view name (optionally schema-qualified) or a single SELECT, WITH, VALUES or TABLE query.")));
+	if (!is_relation_name(source))
 	{
 		List	   *stmts = raw_parser(source, RAW_PARSE_DEFAULT);
 		RawStmt    *rs;
