@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "${SKIP_DEPS:-0}" = 1 ] || bash test/scripts/deps.sh
+echo "installing modelmgr into the PostgreSQL that $(command -v "${PG_CONFIG:-pg_config}") names ($("${PG_CONFIG:-pg_config}" --pkglibdir)); set PG_CONFIG to choose another"
 make -s -j2 >/dev/null && make -s install >/dev/null
 chmod -R a+rX . 2>/dev/null || true
 . test/scripts/cluster.sh

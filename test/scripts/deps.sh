@@ -21,6 +21,14 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # another apt or dpkg (unattended upgrades, a second checkout's test run) may hold the locks:
+    # wait for them up to 10 minutes instead of failing at once
+    wait_opts=(-o DPkg::Lock::Timeout=600)
+    for try in $(seq 1 60); do
+        apt-get "${wait_opts[@]}" update -qq && break
+        [ "$try" = 60 ] && { echo "deps.sh: apt-get update kept failing (lock held?)" >&2; exit 1; }
+        echo "deps.sh: apt-get update failed (another apt may hold its lock); retrying in 10 s" >&2
+        sleep 10
+    done
+    apt-get "${wait_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -23,6 +23,7 @@ step() {
 }
 
 make -j2 >/tmp/modelmgr-build.log 2>&1 || { cat /tmp/modelmgr-build.log; echo "build failed"; exit 1; }
+echo "installing modelmgr into the PostgreSQL that $(command -v "${PG_CONFIG:-pg_config}") names ($("${PG_CONFIG:-pg_config}" --pkglibdir)); set PG_CONFIG to choose another"
 make install >/tmp/modelmgr-install.log 2>&1 || { cat /tmp/modelmgr-install.log; echo "install failed"; exit 1; }
 # the source tree is read by the postgres OS user too (COPY of test data, pg_regress)
 chmod -R a+rX "$ROOT" 2>/dev/null || true
