@@ -1112,6 +1112,40 @@ spi_double(int row, int col, bool *isnull)
 	return *isnull ? 0 : DatumGetFloat8(d);
 }
 
+/*
+ * The names of a table source's key columns: its primary key's, identity and serial columns
+ * (a sequence owned by the column). A query source has none.
+ */
+static List *
+key_columns(const char *src)
+{
+	List	   *keys = NIL;
+	Oid			relid;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+
+	if (src[0] == '(')
+		return NIL;
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(src)), NoLock, false);
+	args[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a "
+							  "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND ("
+							  "a.attidentity OPERATOR(pg_catalog.<>) '' "
+							  "OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid "
+							  "AND i.indisprimary AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey)) "
+							  "OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class q "
+							  "ON q.oid OPERATOR(pg_catalog.=) d.objid AND q.relkind OPERATOR(pg_catalog.=) 'S' "
+							  "WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+							  "AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+							  "AND d.refobjid OPERATOR(pg_catalog.=) a.attrelid "
+							  "AND d.refobjsubid OPERATOR(pg_catalog.=) a.attnum AND (d.deptype OPERATOR(pg_catalog.=) 'a' OR d.deptype OPERATOR(pg_catalog.=) 'i')))",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "train: key column lookup failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		keys = lappend(keys, makeString(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1)));
+	return keys;
+}
+
 static void
 describe_columns(train_ctx *c, ArrayType *features)
 {
@@ -1193,6 +1227,10 @@ describe_columns(train_ctx *c, ArrayType *features)
 	}
 	else
 	{
+		List	   *keys = key_columns(c->src);
+		StringInfoData skipped;
+
+		initStringInfo(&skipped);
 		for (int k = 0; k < td->natts; k++)
 		{
 			Form_pg_attribute a = TupleDescAttr(td, k);
@@ -1200,6 +1238,11 @@ describe_columns(train_ctx *c, ArrayType *features)
 
 			if (a->attisdropped || k == li)
 				continue;
+			if (list_member(keys, makeString(NameStr(a->attname))))
+			{
+				appendStringInfo(&skipped, "%s%s", skipped.len ? ", " : "", NameStr(a->attname));
+				continue;
+			}
 			bt = getBaseType(a->atttypid);
 			if (is_numeric_type(bt) || bt == BOOLOID || is_text_type(bt))
 			{
@@ -1219,7 +1262,8 @@ describe_columns(train_ctx *c, ArrayType *features)
 			initStringInfo(&s);
 			for (int i = 0; i < c->nf; i++)
 				appendStringInfo(&s, "%s%s", i ? ", " : "", c->f[i].name);
-			ereport(NOTICE, (errmsg("train: using features %s", s.data)));
+			ereport(NOTICE, (errmsg("train: using features %s", s.data),
+							 skipped.len ? errdetail("Key columns left out: %s (primary key, identity or serial); name them in features to use them.", skipped.data) : 0));
 		}
 	}
 	/* label type decides the algorithm for auto */
