@@ -12,7 +12,7 @@ ROOT=$(pwd)
 [ "${SKIP_DEPS:-0}" = 1 ] || bash test/scripts/deps.sh || exit 1
 
 . test/scripts/cluster.sh
-trap cluster_stop_all EXIT
+trap 'cluster_stop_all; rm -rf "${LOGS:-/nonexistent}"' EXIT
 
 passed=0; failed=0; failures=()
 step() {
@@ -28,7 +28,16 @@ make install >/tmp/modelmgr-install.log 2>&1 || { cat /tmp/modelmgr-install.log;
 # the source tree is read by the postgres OS user too (COPY of test data, pg_regress)
 chmod -R a+rX "$ROOT" 2>/dev/null || true
 
-step "core unit tests" make -s unittest
+# A suite's full output goes to a log; the run prints a short summary of a suite that passed and
+# the whole log of one that failed, so the test log stays small and failures print in full.
+LOGS=$(mktemp -d /tmp/modelmgr-logs.XXXXXX)
+logged() {
+    local name=$1 filter=$2; shift 2
+    local log="$LOGS/$name.log"
+    if "$@" >"$log" 2>&1; then grep -E "$filter" "$log" | tail -n 40; return 0; fi
+    cat "$log"; return 1
+}
+step "core unit tests" logged unit '^== |passed|not ok|^#' make -s unittest
 
 cluster_start test || exit 1
 
@@ -42,16 +51,24 @@ prove_suite() {
     psql -X -q -v ON_ERROR_STOP=1 -d modelmgr_test \
         -c "CREATE EXTENSION pgtap; CREATE EXTENSION modelmgr;" \
         -f test/scripts/load_data.sql >/dev/null || return 1
-    PGDATABASE=modelmgr_test pg_prove -v --ext .sql test/t/ 2>&1 | tail -n 400
+    PGDATABASE=modelmgr_test pg_prove -v --ext .sql test/t/ 2>&1
 }
-step "pgTAP (pg_prove)" prove_suite
+# pg_prove -v: every file's plan, failures with their diagnostics, the summary (not the ok lines)
+prove_quiet() {
+    local log="$LOGS/pgtap.log" rc
+    prove_suite >"$log" 2>&1; rc=$?
+    grep -v -E '^ok [0-9]+' "$log"
+    return $rc
+}
+step "pgTAP (pg_prove)" prove_quiet
 
 for t in test/sh/*.sh; do
     [ -e "$t" ] || continue
     step "shell test $(basename "$t")" bash "$t"
 done
 
-step "fuzz (decoders, ${FUZZ_TIME:-20}s)" make -s fuzz FUZZ_TIME="${FUZZ_TIME:-20}"
+step "fuzz (decoders, ${FUZZ_TIME:-20}s)" logged fuzz '^(stat::|Done|INFO: +[0-9]+ files found)' \
+    make -s fuzz FUZZ_TIME="${FUZZ_TIME:-20}"
 
 echo
 echo "suites: $passed passed, $failed failed"
