@@ -55,7 +55,7 @@ test/core/test_noblas.bin: test/core/test_noblas.c $(CORE_SRCS) $(wildcard src/c
 	$(CC) $(filter-out $(BLAS_DEFS),$(CORE_CFLAGS)) -DMM_BLAS_LIBRARY='"/nonexistent/libopenblas.so.0"' \
 	    -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
 
-.PHONY: unittest fuzz test demo bench
+.PHONY: unittest fuzz test demo bench prove_installcheck
 unittest: $(CORE_TESTS)
 	@set -e; for t in $(CORE_TESTS); do echo "== $$t"; ./$$t; done
 
@@ -73,6 +73,11 @@ fuzz: test/fuzz/fuzz_decode.bin
 
 test:
 	bash test/scripts/run_tests.sh
+
+# pgTAP suites against the running server the libpq environment names (as `make installcheck`
+# runs pg_regress): needs pgTAP and modelmgr installed there and a superuser connection.
+prove_installcheck:
+	bash test/scripts/prove_installcheck.sh $(PROVE_FILES)
 
 demo:
 	bash test/scripts/demo.sh

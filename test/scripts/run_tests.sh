@@ -47,11 +47,7 @@ regress() {
 step "pg_regress" regress
 
 prove_suite() {
-    createdb modelmgr_test || return 1
-    psql -X -q -v ON_ERROR_STOP=1 -d modelmgr_test \
-        -c "CREATE EXTENSION pgtap; CREATE EXTENSION modelmgr;" \
-        -f test/scripts/load_data.sql >/dev/null || return 1
-    PGDATABASE=modelmgr_test pg_prove -v --ext .sql test/t/ 2>&1
+    PROVE_DB=modelmgr_test bash test/scripts/prove_installcheck.sh
 }
 # pg_prove -v: every file's plan, failures with their diagnostics, the summary (not the ok lines)
 prove_quiet() {
