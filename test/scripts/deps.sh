@@ -9,6 +9,7 @@ PKGS=(
     postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
     postgresql-15-plproxy prometheus-postgres-exporter
     python3-numpy python3-sklearn curl
+    debhelper postgresql-server-dev-all dpkg-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
