@@ -55,7 +55,7 @@ test/core/test_noblas.bin: test/core/test_noblas.c $(CORE_SRCS) $(wildcard src/c
 	$(CC) $(filter-out $(BLAS_DEFS),$(CORE_CFLAGS)) -DMM_BLAS_LIBRARY='"/nonexistent/libopenblas.so.0"' \
 	    -o $@ $< $(CORE_SRCS) $(BLAS_LIBS)
 
-.PHONY: unittest fuzz test demo bench prove_installcheck
+.PHONY: unittest fuzz test demo bench prove_installcheck container-test
 unittest: $(CORE_TESTS)
 	@set -e; for t in $(CORE_TESTS); do echo "== $$t"; ./$$t; done
 
@@ -78,6 +78,11 @@ test:
 # runs pg_regress): needs pgTAP and modelmgr installed there and a superuser connection.
 prove_installcheck:
 	bash test/scripts/prove_installcheck.sh $(PROVE_FILES)
+
+# Builds ./Containerfile on a local Debian 12 base (mmdebstrap, podman import, buildah) and runs
+# the demo inside it. Needs root and a Debian mirror; not part of `make test`.
+container-test:
+	bash test/scripts/container_test.sh
 
 demo:
 	bash test/scripts/demo.sh
