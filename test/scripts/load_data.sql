@@ -79,3 +79,37 @@ ALTER TABLE diabetes ADD COLUMN x float8[];
 UPDATE diabetes SET x = ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6];
 ALTER TABLE diabetes ALTER COLUMN x SET NOT NULL;
 ANALYZE diabetes;
+
+-- MASS::Pima.tr (test/scripts/reference_glm.R): 200 rows, 7 features, type 'No' / 'Yes'
+DROP TABLE IF EXISTS pima_tr;
+CREATE TABLE pima_tr (
+    id int PRIMARY KEY,
+    npreg float8 NOT NULL,
+    glu float8 NOT NULL,
+    bp float8 NOT NULL,
+    skin float8 NOT NULL,
+    bmi float8 NOT NULL,
+    ped float8 NOT NULL,
+    age float8 NOT NULL,
+    type text NOT NULL
+);
+\copy pima_tr (id, npreg, glu, bp, skin, bmi, ped, age, type) FROM 'test/data/pima_tr.csv' WITH (FORMAT csv, HEADER true)
+ALTER TABLE pima_tr ADD COLUMN x float8[];
+UPDATE pima_tr SET x = ARRAY[npreg, glu, bp, skin, bmi, ped, age];
+ALTER TABLE pima_tr ALTER COLUMN x SET NOT NULL;
+ANALYZE pima_tr;
+
+-- datasets::longley (test/scripts/reference_glm.R): 16 rows, 6 strongly collinear features
+DROP TABLE IF EXISTS longley;
+CREATE TABLE longley (
+    id int PRIMARY KEY,
+    gnp_deflator float8 NOT NULL,
+    gnp float8 NOT NULL,
+    unemployed float8 NOT NULL,
+    armed_forces float8 NOT NULL,
+    population float8 NOT NULL,
+    year float8 NOT NULL,
+    employed float8 NOT NULL
+);
+\copy longley (id, gnp_deflator, gnp, unemployed, armed_forces, population, year, employed) FROM 'test/data/longley.csv' WITH (FORMAT csv, HEADER true)
+ANALYZE longley;
