@@ -632,8 +632,10 @@ mm_ls_solve(const uint8_t *st, size_t size, const mm_alloc *a, mm_model **out, m
 	}
 	if (ssres < 0)
 		ssres = 0;
-	if (!intercept)
-		syy -= (double) n * mean[d] * mean[d];
+	/*
+	 * R's definition: with an intercept, R² against the centred total sum of squares; without
+	 * one, syy is already the raw sum of y², so R² is the uncentred 1 - RSS / sum(y²).
+	 */
 	r2 = syy > 0 ? 1.0 - ssres / syy : (ssres == 0 ? 1.0 : 0.0);
 	fmt_meta(meta, sizeof(meta), n, s.l2, intercept, r2, ssres / (double) n, rcond);
 	m->meta = a->alloc(a->ctx, strlen(meta) + 1);
