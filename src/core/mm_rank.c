@@ -68,7 +68,7 @@ mm_sp_check(const uint8_t *st, size_t size, mm_err *err)
 		return mm_fail(err, MM_ECORRUPT, "not a spearman state");
 	n = mm_load_u64(st + SP_N);
 	cap = mm_load_u64(st + SP_CAP);
-	if (cap > MM_SP_MAX_PAIRS || n > cap || size != MM_SP_HDRSZ + 16 * cap)
+	if (mm_load_u32(st + 32) != 0 || cap > MM_SP_MAX_PAIRS || n > cap || size != MM_SP_HDRSZ + 16 * cap)
 		return mm_fail(err, MM_ECORRUPT, "spearman state size does not match its header");
 	return MM_OK;
 }
@@ -284,7 +284,7 @@ mm_pw_check(const uint8_t *st, size_t size, mm_err *err)
 		return mm_fail(err, MM_ECORRUPT, "not a pairwise corr_matrix state");
 	d = mm_load_u32(st + PW_D);
 	mode = mm_load_u32(st + PW_MODE);
-	if (mode < MM_PW_NULLS_ERROR || mode > MM_PW_NULLS_COMPLETE || d < 1 || d > MM_PW_MAX_FEATURES ||
+	if (mm_load_u32(st + 32) != 0 || mode < MM_PW_NULLS_ERROR || mode > MM_PW_NULLS_COMPLETE || d < 1 || d > MM_PW_MAX_FEATURES ||
 		size != mm_pw_state_size(d))
 		return mm_fail(err, MM_ECORRUPT, "pairwise corr_matrix state size does not match its header");
 	return MM_OK;

@@ -2,24 +2,27 @@
  * mm_rank.h: Spearman's rank correlation (a state that keeps the pairs) and the correlation
  * matrix over pairwise-complete observations (per-pair co-moments), as mergeable states.
  *
- * Spearman state, MM_SP_HDRSZ = 32 bytes, little-endian:
+ * Spearman state, MM_SP_HDRSZ = 36 bytes, little-endian (36, so that the payload is 8-aligned
+ * behind a 4-byte varlena header):
  *   0 u32 magic "MMSP"   4 u16 version (1)   6 u16 kind (5)   8 u64 pairs kept (n)
- *   16 u64 capacity (pairs)   24 u64 rows skipped (x or y NULL)
+ *   16 u64 capacity (pairs)   24 u64 rows skipped (x or y NULL)   32 u32 reserved (0)
  *   then f64 pair[capacity][2] (x, y of each kept pair, in arrival order); pairs n..capacity-1
- *   are zero. Every kept value is finite. Size = 32 + 16 * capacity.
- *   O(1) check (mm_sp_check): magic, version, kind, n <= capacity <= MM_SP_MAX_PAIRS, size.
+ *   are zero. Every kept value is finite. Size = 36 + 16 * capacity.
+ *   O(1) check (mm_sp_check): magic, version, kind, reserved, n <= capacity <= MM_SP_MAX_PAIRS,
+ *   size.
  *   Full validation (mm_sp_validate): also every kept value finite and the unused pairs zero.
  *
- * Pairwise correlation state, MM_PW_HDRSZ = 32 bytes, little-endian:
+ * Pairwise correlation state, MM_PW_HDRSZ = 36 bytes, little-endian:
  *   0 u32 magic "MMPW"   4 u16 version (1)   6 u16 kind (6)   8 u32 d (1 ..
  *   MM_PW_MAX_FEATURES)   12 u32 NULL-element mode (MM_PW_NULLS_*)   16 u64 rows added
- *   24 u64 rows skipped (NULL arrays; in mode complete also rows with a NULL element)
+ *   24 u64 rows skipped (mode complete: rows with a NULL element)   32 u32 reserved (0)
  *   then, for every pair i <= j of features in row-major upper-triangle order (index
  *   i * d - i * (i - 1) / 2 + (j - i)), six f64: the number of rows where both are present,
  *   the mean of feature i and of feature j over those rows, their centred second moments,
  *   and the centred co-moment (Welford per pair; Chan et al. to merge). For i = j the two
- *   means are equal and the three moments are equal. Size = 32 + 48 * d (d + 1) / 2.
- *   O(1) check (mm_pw_check): magic, version, kind, mode, d <= MM_PW_MAX_FEATURES, size.
+ *   means are equal and the three moments are equal. Size = 36 + 48 * d (d + 1) / 2.
+ *   O(1) check (mm_pw_check): magic, version, kind, mode, reserved, d <= MM_PW_MAX_FEATURES,
+ *   size.
  *   Full validation (mm_pw_validate): also every field finite, counts integral and at most
  *   the rows added, moments >= 0, zero-count pairs all zero, diagonal entries consistent.
  *
@@ -35,7 +38,7 @@
 #define MM_SP_MAGIC		0x50534D4Du	/* "MMSP" */
 #define MM_SP_VERSION	1
 #define MM_SP_KIND		5
-#define MM_SP_HDRSZ		32
+#define MM_SP_HDRSZ		36
 #define MM_SP_CAP0		64
 #define MM_SP_MAX_PAIRS ((uint64_t) (MM_MAX_ALLOC - MM_SP_HDRSZ) / 16)
 
@@ -71,7 +74,7 @@ mm_status	mm_average_ranks(const uint8_t *v, size_t n, size_t stride, double *r,
 #define MM_PW_MAGIC		0x57504D4Du	/* "MMPW" */
 #define MM_PW_VERSION	1
 #define MM_PW_KIND		6
-#define MM_PW_HDRSZ		32
+#define MM_PW_HDRSZ		36
 #define MM_PW_MAX_FEATURES 1000
 
 /* What a NULL element does. */
