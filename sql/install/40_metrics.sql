@@ -697,7 +697,7 @@ AS 'MODULE_PATHNAME', 'mm_log_loss_sfunc_bool' LANGUAGE C CALLED ON NULL INPUT P
 COMMENT ON FUNCTION log_loss_sfunc(bytea, float8, boolean) IS 'log_loss transition: accumulates one (probability, boolean label) pair';
 CREATE FUNCTION log_loss_final(state bytea) RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_log_loss_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION log_loss_final(bytea) IS 'log_loss final: mean binary log loss -log p(true class), prob = P(positive) clipped to [1e-15, 1 - 1e-15] from a log_loss state';
+COMMENT ON FUNCTION log_loss_final(bytea) IS 'log_loss final: mean log loss -log p(true class) from a binary (prob = P(positive)) or multiclass (rows renormalised) log_loss state, probabilities clipped to [1e-15, 1 - 1e-15]';
 CREATE AGGREGATE log_loss(prob float8, actual float8) (
     SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
@@ -722,7 +722,7 @@ CREATE AGGREGATE log_loss_merge(state bytea) (
     SFUNC = metric_combine, STYPE = bytea, FINALFUNC = log_loss_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE log_loss_merge(bytea) IS 'combines log_loss_partial states (NULLs ignored) and returns mean binary log loss -log p(true class), prob = P(positive) clipped to [1e-15, 1 - 1e-15]';
+COMMENT ON AGGREGATE log_loss_merge(bytea) IS 'combines log_loss_partial states (binary or multiclass, not mixed; NULLs ignored) and returns the mean log loss -log p(true class), probabilities clipped to [1e-15, 1 - 1e-15]';
 
 -- average_precision
 CREATE FUNCTION average_precision_sfunc(state bytea, score float8, actual float8) RETURNS bytea
@@ -770,11 +770,8 @@ COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], text, text[]) IS 'multiclass
 CREATE FUNCTION log_loss_sfunc(state bytea, prob float8[], actual float8, labels float8[]) RETURNS bytea
 AS 'MODULE_PATHNAME', 'mm_log_loss_multi_sfunc_float' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], float8, float8[]) IS 'multiclass log_loss transition: -log of the clipped, renormalised probability of label actual, prob in the order of labels; rows with a NULL prob or actual are skipped and counted';
-CREATE FUNCTION log_loss_multiclass_final(state bytea) RETURNS float8
-AS 'MODULE_PATHNAME', 'mm_log_loss_multiclass_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION log_loss_multiclass_final(bytea) IS 'multiclass log_loss final: mean -log p(true class), probabilities clipped to [1e-15, 1 - 1e-15] and each row renormalised to sum 1, from a multiclass log_loss state';
 CREATE AGGREGATE log_loss(prob float8[], actual integer) (
-    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_multiclass_final,
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE log_loss(float8[], integer) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; actual = the 0-based index of the true class in prob (a one-element prob is P(class 1) of two); NULL over zero non-NULL rows';
@@ -782,9 +779,9 @@ CREATE AGGREGATE log_loss_partial(prob float8[], actual integer) (
     SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE log_loss_partial(float8[], integer) IS 'the exported state of log_loss(float8[], integer) as bytea, for log_loss_multiclass_merge';
+COMMENT ON AGGREGATE log_loss_partial(float8[], integer) IS 'the exported state of log_loss(float8[], integer) as bytea, for log_loss_merge';
 CREATE AGGREGATE log_loss(prob float8[], actual text, labels text[]) (
-    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_multiclass_final,
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE log_loss(float8[], text, text[]) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; prob in the order of labels (the model''s classes), actual one of labels; NULL over zero non-NULL rows';
@@ -792,9 +789,9 @@ CREATE AGGREGATE log_loss_partial(prob float8[], actual text, labels text[]) (
     SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE log_loss_partial(float8[], text, text[]) IS 'the exported state of log_loss(float8[], text, text[]) as bytea, for log_loss_multiclass_merge';
+COMMENT ON AGGREGATE log_loss_partial(float8[], text, text[]) IS 'the exported state of log_loss(float8[], text, text[]) as bytea, for log_loss_merge';
 CREATE AGGREGATE log_loss(prob float8[], actual float8, labels float8[]) (
-    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_multiclass_final,
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE log_loss(float8[], float8, float8[]) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; prob in the order of labels (the model''s classes), actual one of labels; NULL over zero non-NULL rows';
@@ -802,13 +799,7 @@ CREATE AGGREGATE log_loss_partial(prob float8[], actual float8, labels float8[])
     SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE log_loss_partial(float8[], float8, float8[]) IS 'the exported state of log_loss(float8[], float8, float8[]) as bytea, for log_loss_multiclass_merge';
-CREATE AGGREGATE log_loss_multiclass_merge(state bytea) (
-    SFUNC = metric_combine, STYPE = bytea, FINALFUNC = log_loss_multiclass_final,
-    COMBINEFUNC = metric_combine, PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE log_loss_multiclass_merge(bytea) IS 'combines partial states of the multiclass log_loss aggregates (NULLs ignored) and returns the mean multiclass log loss';
-
+COMMENT ON AGGREGATE log_loss_partial(float8[], float8, float8[]) IS 'the exported state of log_loss(float8[], float8, float8[]) as bytea, for log_loss_merge';
 -- curve points from a ranking state, for BI tools
 CREATE FUNCTION roc_curve_points(state bytea) RETURNS TABLE(threshold float8, fpr float8, tpr float8)
 AS 'MODULE_PATHNAME', 'mm_roc_curve_points' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -749,9 +749,21 @@ SCALAR_FINAL(mae, MM_MK_MAE)
 /* Final: coefficient of determination from a state (NULL under two rows). */
 SCALAR_FINAL(r2, MM_MK_R2)
 /* Final: mean log loss from a state. */
-SCALAR_FINAL(log_loss, MM_MK_LOG_LOSS)
-/* Final: multiclass log loss (mean -log of the true class's clipped, renormalised probability). */
-SCALAR_FINAL(log_loss_multiclass, MM_MK_LOG_LOSS_MULTI)
+/* Final: binary or multiclass log loss (mean -log of the true class's clipped, renormalised probability). */
+PG_FUNCTION_INFO_V1(mm_log_loss_final);
+Datum
+mm_log_loss_final(PG_FUNCTION_ARGS)
+{
+	Size		size;
+	const uint8 *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = state_arg(fcinfo, 0, 0, &size);
+	if (st[7] == MM_MK_LOG_LOSS_MULTI)
+		return scalar_final(fcinfo, MM_MK_LOG_LOSS_MULTI);
+	return scalar_final(fcinfo, MM_MK_LOG_LOSS);
+}
 /* Final: average precision (step-wise area under the precision-recall curve). */
 SCALAR_FINAL(average_precision, MM_MK_AVG_PRECISION)
 

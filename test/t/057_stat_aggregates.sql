@@ -106,7 +106,7 @@ FROM par_r;
 SET LOCAL max_parallel_workers_per_gather = 0;
 CREATE TEMP TABLE serial AS SELECT * FROM q_par;
 CREATE TEMP TABLE merged AS
-SELECT log_loss_multiclass_merge(l) AS ll, average_precision_merge(ap) AS ap
+SELECT log_loss_merge(l) AS ll, average_precision_merge(ap) AS ap
 FROM (SELECT i % 7 AS g, log_loss_partial(p, t) AS l, average_precision_partial(s, yb) AS ap FROM par_r GROUP BY 1) s;
 
 SET LOCAL parallel_setup_cost = 0;
@@ -123,7 +123,7 @@ FROM par p, serial s,
 ORDER BY k;
 SELECT ok(pg_temp.close_matrix(p.pw, (SELECT array_agg(e) FROM unnest(s.pw) e)), 'parallel pairwise corr_matrix equals serial') FROM par p, serial s;
 SELECT ok(pg_temp.close_matrix(p.cc, (SELECT array_agg(e) FROM unnest(s.cc) e)), 'parallel complete-case corr_matrix equals serial') FROM par p, serial s;
-SELECT ok(pg_temp.close(m.ll, s.v[1]) AND pg_temp.close(m.ap, s.v[3]), 'log_loss_multiclass_merge and average_precision_merge of partial states equal the aggregates') FROM merged m, serial s;
+SELECT ok(pg_temp.close(m.ll, s.v[1]) AND pg_temp.close(m.ap, s.v[3]), 'log_loss_merge and average_precision_merge of partial states equal the aggregates') FROM merged m, serial s;
 -- the reference data sets under the parallel plan
 SELECT * FROM pg_temp.check_ref('parallel: ');
 RESET force_parallel_mode; RESET parallel_leader_participation; RESET max_parallel_workers_per_gather;
@@ -146,7 +146,7 @@ SELECT throws_ok($$SELECT modelmgr.log_loss(p, 0) FROM (VALUES (ARRAY[0.2, 0.8]:
 SELECT throws_ok($$SELECT modelmgr.log_loss(ARRAY[0.2, 1.5]::float8[], 0)$$, '22000', 'log_loss: probability must be between 0 and 1, got 1.5', 'a probability above 1');
 SELECT throws_ok($$SELECT modelmgr.log_loss(ARRAY[0.2, 0.8]::float8[], 'x', ARRAY['x', 'x'])$$, '22023', 'log_loss: labels must be distinct', 'duplicate labels');
 SELECT throws_ok($$SELECT modelmgr.log_loss(ARRAY[1]::float8[], 'x', ARRAY['x'])$$, '22023', 'log_loss: labels must name 2 to 1000 classes, got 1', 'a single label');
-SELECT throws_ok($$SELECT modelmgr.log_loss_multiclass_merge(s) FROM (SELECT modelmgr.log_loss_partial(ARRAY[0.2, 0.8]::float8[], 0) UNION ALL SELECT modelmgr.log_loss_partial(ARRAY[0.2, 0.3, 0.5]::float8[], 0)) v(s)$$,
+SELECT throws_ok($$SELECT modelmgr.log_loss_merge(s) FROM (SELECT modelmgr.log_loss_partial(ARRAY[0.2, 0.8]::float8[], 0) UNION ALL SELECT modelmgr.log_loss_partial(ARRAY[0.2, 0.3, 0.5]::float8[], 0)) v(s)$$,
     '22000', NULL, 'merging log_loss states of different classes is an ERROR');
 SELECT throws_ok($$SELECT modelmgr.average_precision(0.5, 2::float8)$$, '22000', 'average_precision: actual must be 0 or 1, got 2', 'average_precision needs 0/1 labels');
 SELECT throws_ok($$SELECT modelmgr.spearman('NaN'::float8, 1)$$, '22000', 'spearman: x must be finite, not NaN', 'spearman rejects NaN');
