@@ -697,7 +697,7 @@ AS 'MODULE_PATHNAME', 'mm_log_loss_sfunc_bool' LANGUAGE C CALLED ON NULL INPUT P
 COMMENT ON FUNCTION log_loss_sfunc(bytea, float8, boolean) IS 'log_loss transition: accumulates one (probability, boolean label) pair';
 CREATE FUNCTION log_loss_final(state bytea) RETURNS float8
 AS 'MODULE_PATHNAME', 'mm_log_loss_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION log_loss_final(bytea) IS 'log_loss final: mean binary log loss -log p(true class), prob = P(positive) clipped to [1e-15, 1 - 1e-15] from a log_loss state';
+COMMENT ON FUNCTION log_loss_final(bytea) IS 'log_loss final: mean log loss -log p(true class) from a binary (prob = P(positive)) or multiclass (rows renormalised) log_loss state, probabilities clipped to [1e-15, 1 - 1e-15]';
 CREATE AGGREGATE log_loss(prob float8, actual float8) (
     SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
@@ -722,8 +722,84 @@ CREATE AGGREGATE log_loss_merge(state bytea) (
     SFUNC = metric_combine, STYPE = bytea, FINALFUNC = log_loss_final,
     COMBINEFUNC = metric_combine, PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE log_loss_merge(bytea) IS 'combines log_loss_partial states (NULLs ignored) and returns mean binary log loss -log p(true class), prob = P(positive) clipped to [1e-15, 1 - 1e-15]';
+COMMENT ON AGGREGATE log_loss_merge(bytea) IS 'combines log_loss_partial states (binary or multiclass, not mixed; NULLs ignored) and returns the mean log loss -log p(true class), probabilities clipped to [1e-15, 1 - 1e-15]';
 
+-- average_precision
+CREATE FUNCTION average_precision_sfunc(state bytea, score float8, actual float8) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_average_precision_sfunc' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION average_precision_sfunc(bytea, float8, float8) IS 'average_precision transition: keeps one (score, 0/1 label) pair; actual must be 0 or 1';
+CREATE FUNCTION average_precision_sfunc(state bytea, score float8, actual boolean) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_average_precision_sfunc_bool' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION average_precision_sfunc(bytea, float8, boolean) IS 'average_precision transition: keeps one (score, boolean label) pair';
+CREATE FUNCTION average_precision_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_average_precision_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION average_precision_final(bytea) IS 'average_precision final: sum over distinct thresholds of (R_k - R_k-1) P_k (sklearn average_precision_score, no interpolation); NULL without positives from an average_precision state';
+CREATE AGGREGATE average_precision(score float8, actual float8) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = average_precision_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision(float8, float8) IS 'average precision: sum over distinct score thresholds of (R_k - R_k-1) P_k (sklearn average_precision_score, step-wise); NULL without positives (actual 0/1)';
+CREATE AGGREGATE average_precision_partial(score float8, actual float8) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision_partial(float8, float8) IS 'the exported state of average_precision(float8, float8) as bytea, for average_precision_merge';
+CREATE AGGREGATE average_precision(score float8, actual boolean) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = average_precision_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision(float8, boolean) IS 'average precision: sum over distinct score thresholds of (R_k - R_k-1) P_k (sklearn average_precision_score, step-wise); NULL without positives';
+CREATE AGGREGATE average_precision_partial(score float8, actual boolean) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision_partial(float8, boolean) IS 'the exported state of average_precision(float8, boolean) as bytea, for average_precision_merge';
+CREATE AGGREGATE average_precision_merge(state bytea) (
+    SFUNC = metric_combine, STYPE = bytea, FINALFUNC = average_precision_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision_merge(bytea) IS 'combines average_precision_partial states (NULLs ignored) and returns the average precision; NULL without positives';
+
+-- multiclass log_loss: probabilities in the model's class order
+CREATE FUNCTION log_loss_sfunc(state bytea, prob float8[], actual integer) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_log_loss_multi_sfunc_index' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], integer) IS 'multiclass log_loss transition: -log of the clipped, renormalised probability of class index actual (0-based); rows with a NULL are skipped and counted';
+CREATE FUNCTION log_loss_sfunc(state bytea, prob float8[], actual text, labels text[]) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_log_loss_multi_sfunc_text' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], text, text[]) IS 'multiclass log_loss transition: -log of the clipped, renormalised probability of label actual, prob in the order of labels; rows with a NULL prob or actual are skipped and counted';
+CREATE FUNCTION log_loss_sfunc(state bytea, prob float8[], actual float8, labels float8[]) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_log_loss_multi_sfunc_float' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], float8, float8[]) IS 'multiclass log_loss transition: -log of the clipped, renormalised probability of label actual, prob in the order of labels; rows with a NULL prob or actual are skipped and counted';
+CREATE AGGREGATE log_loss(prob float8[], actual integer) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss(float8[], integer) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; actual = the 0-based index of the true class in prob (a one-element prob is P(class 1) of two); NULL over zero non-NULL rows';
+CREATE AGGREGATE log_loss_partial(prob float8[], actual integer) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss_partial(float8[], integer) IS 'the exported state of log_loss(float8[], integer) as bytea, for log_loss_merge';
+CREATE AGGREGATE log_loss(prob float8[], actual text, labels text[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss(float8[], text, text[]) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; prob in the order of labels (the model''s classes), actual one of labels; NULL over zero non-NULL rows';
+CREATE AGGREGATE log_loss_partial(prob float8[], actual text, labels text[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss_partial(float8[], text, text[]) IS 'the exported state of log_loss(float8[], text, text[]) as bytea, for log_loss_merge';
+CREATE AGGREGATE log_loss(prob float8[], actual float8, labels float8[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss(float8[], float8, float8[]) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; prob in the order of labels (the model''s classes), actual one of labels; NULL over zero non-NULL rows';
+CREATE AGGREGATE log_loss_partial(prob float8[], actual float8, labels float8[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss_partial(float8[], float8, float8[]) IS 'the exported state of log_loss(float8[], float8, float8[]) as bytea, for log_loss_merge';
 -- curve points from a ranking state, for BI tools
 CREATE FUNCTION roc_curve_points(state bytea) RETURNS TABLE(threshold float8, fpr float8, tpr float8)
 AS 'MODULE_PATHNAME', 'mm_roc_curve_points' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

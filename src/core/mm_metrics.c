@@ -40,9 +40,9 @@ mm_metric_family_of(int kind)
 {
 	if (kind >= MM_MK_ACCURACY && kind <= MM_MK_CONFUSION)
 		return MM_MF_CLASS;
-	if (kind >= MM_MK_ROC_AUC && kind <= MM_MK_PR_CURVE)
+	if (kind >= MM_MK_ROC_AUC && kind <= MM_MK_AVG_PRECISION)
 		return MM_MF_PAIRS;
-	if (kind >= MM_MK_MSE && kind <= MM_MK_LOG_LOSS)
+	if (kind >= MM_MK_MSE && kind <= MM_MK_LOG_LOSS_MULTI)
 		return MM_MF_MOMENTS;
 	return 0;
 }
@@ -90,6 +90,10 @@ mm_metric_name(int kind)
 			return "r2";
 		case MM_MK_LOG_LOSS:
 			return "log_loss";
+		case MM_MK_AVG_PRECISION:
+			return "average_precision";
+		case MM_MK_LOG_LOSS_MULTI:
+			return "log_loss_multiclass";
 	}
 	return "unknown";
 }
@@ -367,6 +371,83 @@ mm_logloss_add(uint8_t *st, double prob, int positive)
 		p = 1 - MM_MT_LOGLOSS_EPS;
 	mm_store_f64(st + OFF_S1, mm_load_f64(st + OFF_S1) - log(positive ? p : 1 - p));
 	mm_store_u64(st + OFF_N, mm_load_u64(st + OFF_N) + 1);
+}
+
+/* ---------- multiclass log loss ---------- */
+
+static inline double
+ll_clip(double p)
+{
+	return p < MM_MT_LOGLOSS_EPS ? MM_MT_LOGLOSS_EPS : p > 1 - MM_MT_LOGLOSS_EPS ? 1 - MM_MT_LOGLOSS_EPS : p;
+}
+
+double
+mm_mll_row_loss(const double *p, uint32_t k, uint32_t truth)
+{
+	double		sum = 0,
+				pt;
+
+	if (k == 1)
+	{
+		double		q1 = ll_clip(p[0]),
+					q0 = ll_clip(1 - p[0]);
+
+		sum = q0 + q1;
+		pt = truth ? q1 : q0;
+	}
+	else
+	{
+		for (uint32_t i = 0; i < k; i++)
+			sum += ll_clip(p[i]);
+		pt = ll_clip(p[truth]);
+	}
+	return -log(pt / sum);
+}
+
+void
+mm_mll_add(uint8_t *st, uint32_t k, uint64_t fingerprint, double loss)
+{
+	if (mm_load_u64(st + OFF_N) == 0)
+	{
+		mm_store_u64(st + OFF_S2, k);
+		mm_store_u64(st + OFF_MEAN, fingerprint);
+	}
+	mm_store_f64(st + OFF_S1, mm_load_f64(st + OFF_S1) + loss);
+	mm_store_u64(st + OFF_N, mm_load_u64(st + OFF_N) + 1);
+}
+
+int
+mm_mll_matches(const uint8_t *st, uint32_t k, uint64_t fingerprint)
+{
+	return mm_load_u64(st + OFF_N) == 0 ||
+		(mm_load_u64(st + OFF_S2) == k && mm_load_u64(st + OFF_MEAN) == fingerprint);
+}
+
+uint32_t
+mm_mll_classes(const uint8_t *st)
+{
+	return (uint32_t) mm_load_u64(st + OFF_S2);
+}
+
+uint64_t
+mm_mll_fingerprint(int tag, uint32_t nlabels, const void *const *labels, const uint32_t *lens)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	uint8_t		b[4];
+
+#define FNV_BYTE(x) (h = (h ^ (uint8_t) (x)) * 0x100000001b3ULL)
+	FNV_BYTE(tag);
+	for (uint32_t i = 0; i < nlabels; i++)
+	{
+		mm_store_u32(b, lens[i]);
+		for (int t = 0; t < 4; t++)
+			FNV_BYTE(b[t]);
+		for (uint32_t t = 0; t < lens[i]; t++)
+			FNV_BYTE(((const uint8_t *) labels[i])[t]);
+	}
+#undef FNV_BYTE
+	h = mm_fmix64(h);
+	return h ? h : 1;
 }
 
 /* ---------- header, sizes, init ---------- */
@@ -785,6 +866,17 @@ validate_moments(const uint8_t *st, size_t size, int kind, uint32_t flags, mm_er
 
 	if (size != MM_MT_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "metric state size does not match its header");
+	if (kind == MM_MK_LOG_LOSS_MULTI)
+	{
+		uint64_t	n = mm_load_u64(st + OFF_N),
+					k = mm_load_u64(st + OFF_S2),
+					fp = mm_load_u64(st + OFF_MEAN);
+
+		if (flags != 0 || !mm_isfinite(s1) || s1 < 0 || mm_load_u64(st + OFF_M2) != 0 ||
+			(n == 0 && (s1 != 0 || k != 0 || fp != 0)) || (n > 0 && (k < 1 || k > MM_MT_MAX_CLASSES)))
+			return mm_fail(err, MM_ECORRUPT, "metric state has invalid moments");
+		return MM_OK;
+	}
 	if (flags != 0 || !mm_isfinite(s1) || !mm_isfinite(s2) || !mm_isfinite(mean) || !mm_isfinite(m2) ||
 		s1 < 0 || s2 < 0 || m2 < 0)
 		return mm_fail(err, MM_ECORRUPT, "metric state has invalid moments");
@@ -880,6 +972,13 @@ mm_mt_merge_caps(const uint8_t *dst, const uint8_t *src, mm_mt_caps *caps, int *
 			*grow = 1;
 		}
 	}
+	else if (kind == MM_MK_LOG_LOSS_MULTI)
+	{
+		if (mm_load_u64(src + OFF_N) > 0 &&
+			!mm_mll_matches(dst, (uint32_t) mm_load_u64(src + OFF_S2), mm_load_u64(src + OFF_MEAN)))
+			return mm_fail(err, MM_EMISMATCH, "cannot combine log_loss states of different classes (%llu and %llu probabilities, or other labels)",
+						   (unsigned long long) mm_load_u64(dst + OFF_S2), (unsigned long long) mm_load_u64(src + OFF_S2));
+	}
 	else if (mm_metric_family_of(kind) == MM_MF_PAIRS)
 	{
 		uint64_t	need = mm_load_u64(dst + OFF_N) + mm_load_u64(src + OFF_N);
@@ -956,8 +1055,14 @@ mm_mt_merge(uint8_t *dst, const uint8_t *src)
 					delta = mm_load_f64(src + OFF_MEAN) - ma;
 
 		mm_store_f64(dst + OFF_S1, mm_load_f64(dst + OFF_S1) + mm_load_f64(src + OFF_S1));
-		mm_store_f64(dst + OFF_S2, mm_load_f64(dst + OFF_S2) + mm_load_f64(src + OFF_S2));
-		if (dst[OFF_KIND] != MM_MK_LOG_LOSS)
+		if (dst[OFF_KIND] == MM_MK_LOG_LOSS_MULTI)
+		{
+			/* classes and labels: checked equal by mm_mt_merge_caps, or dst had no row */
+			memcpy(dst + OFF_S2, src + OFF_S2, 16);
+		}
+		else
+			mm_store_f64(dst + OFF_S2, mm_load_f64(dst + OFF_S2) + mm_load_f64(src + OFF_S2));
+		if (dst[OFF_KIND] != MM_MK_LOG_LOSS && dst[OFF_KIND] != MM_MK_LOG_LOSS_MULTI)
 		{
 			mm_store_f64(dst + OFF_MEAN, ma + delta * (nb / nt));
 			mm_store_f64(dst + OFF_M2, mm_load_f64(dst + OFF_M2) + mm_load_f64(src + OFF_M2) + delta * delta * (na * nb / nt));
@@ -1154,6 +1259,41 @@ clf_curve(const uint8_t *st, const mm_alloc *a, double **thr, double **fps, doub
 	*fps = f;
 	*tps = tp;
 	*m = k;
+	return MM_OK;
+}
+
+/*
+ * scikit-learn's average_precision_score: sum over the distinct thresholds, descending, of
+ * (R_k - R_{k-1}) P_k, the step-wise area under the precision-recall curve.
+ */
+static mm_status
+average_precision(const uint8_t *st, const mm_alloc *a, double *out, int *isnull, mm_err *err)
+{
+	double	   *t,
+			   *f,
+			   *tp,
+				sum = 0,
+				prev = 0,
+				np;
+	size_t		m;
+	mm_status	s;
+
+	if (mm_load_u64(st + OFF_NPOS) == 0)
+	{
+		*isnull = 1;
+		return MM_OK;
+	}
+	if ((s = clf_curve(st, a, &t, &f, &tp, &m, err)) != MM_OK)
+		return s;
+	np = tp[m - 1];
+	for (size_t i = 0; i < m; i++)
+	{
+		double		r = tp[i] / np;
+
+		sum += (r - prev) * (tp[i] / (tp[i] + f[i]));
+		prev = r;
+	}
+	*out = sum;
 	return MM_OK;
 }
 
@@ -1433,8 +1573,11 @@ mm_mt_scalar(const uint8_t *st, const mm_alloc *a, double *out, int *isnull, mm_
 			return mm_fail(err, MM_EINVAL, "%s has no scalar value", mm_metric_name(kind));
 		case MM_MK_ROC_AUC:
 			return roc_auc(st, a, out, isnull, err);
+		case MM_MK_AVG_PRECISION:
+			return average_precision(st, a, out, isnull, err);
 		case MM_MK_MSE:
 		case MM_MK_LOG_LOSS:
+		case MM_MK_LOG_LOSS_MULTI:
 			*out = mm_load_f64(st + OFF_S1) / (double) n;
 			return MM_OK;
 		case MM_MK_RMSE:

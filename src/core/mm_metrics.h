@@ -16,13 +16,18 @@
  *   classes in first-seen order), then either f64 labels[kcap] (float labels) or
  *   u32 offset[kcap], u32 length[kcap], u8 pool[pool capacity] (text labels, packed in order).
  *
- * MM_MF_PAIRS ((score, label) pairs; roc_auc, roc_curve, pr_curve):
+ * MM_MF_PAIRS ((score, label) pairs; roc_auc, roc_curve, pr_curve, average_precision):
  *   32 u64 positives   40 u64 negatives   48 u64 capacity   56 u64 reserved (0)
  *   then f64 scores[capacity]: positives' scores from the front, negatives' from the back.
  *
  * MM_MF_MOMENTS (mse, rmse, mae, r2, log_loss):
  *   32 f64 sum of squared errors (log_loss: sum of -log p)   40 f64 sum of absolute errors
  *   48 f64 mean of actual   56 f64 centred second moment of actual (Welford / Chan)
+ *   The multiclass log_loss (kind log_loss_multiclass) uses the same 64 bytes as
+ *   32 f64 sum of -log p(true class)   40 u64 K, the length of the probability arrays
+ *   (1..MM_MT_MAX_CLASSES; 1 = P(positive) of two classes)   48 u64 fingerprint of the class
+ *   labels (mm_mll_fingerprint; 0 when the true class is given as an index)   56 u64 reserved (0);
+ *   K and the fingerprint are set by the first row counted: with no row, bytes 32..63 are 0.
  *
  * Capacities may exceed what is used (states grow by doubling); unused bytes must be zero.
  * Nothing is ever read through a cast pointer, so a state may sit at any alignment.
@@ -75,11 +80,13 @@ typedef enum mm_metric_kind
 	MM_MK_ROC_AUC = 20,
 	MM_MK_ROC_CURVE = 21,
 	MM_MK_PR_CURVE = 22,
+	MM_MK_AVG_PRECISION = 23,
 	MM_MK_MSE = 30,
 	MM_MK_RMSE = 31,
 	MM_MK_MAE = 32,
 	MM_MK_R2 = 33,
-	MM_MK_LOG_LOSS = 34
+	MM_MK_LOG_LOSS = 34,
+	MM_MK_LOG_LOSS_MULTI = 35
 } mm_metric_kind;
 
 /* The family of a kind, 0 if the kind is unknown. */
@@ -198,6 +205,28 @@ int			mm_cm_add_text_memo(uint8_t *st, const mm_cm_memo *memo, const void *pb, u
 int			mm_pairs_add(uint8_t *st, double score, int positive);
 void		mm_moments_add(uint8_t *st, double predicted, double actual);
 void		mm_logloss_add(uint8_t *st, double prob, int positive);
+
+/*
+ * Multiclass log_loss (scikit-learn's log_loss): each probability clipped to
+ * [MM_MT_LOGLOSS_EPS, 1 - MM_MT_LOGLOSS_EPS], the row renormalised by its clipped sum, and
+ * -log of the true class's share. k = 1: p[0] is P(class 1) of two classes (p = [1 - p0, p0]).
+ * truth < max(k, 2). The row's loss; p must hold k values in [0, 1].
+ */
+double		mm_mll_row_loss(const double *p, uint32_t k, uint32_t truth);
+/*
+ * Counts a row's loss. The first row counted sets the state's K and fingerprint; later rows
+ * must match them (mm_mll_matches; the binding reports a mismatch).
+ */
+void		mm_mll_add(uint8_t *st, uint32_t k, uint64_t fingerprint, double loss);
+/* 1 when a row of k classes with this fingerprint may be counted into st. */
+int			mm_mll_matches(const uint8_t *st, uint32_t k, uint64_t fingerprint);
+/* K of a state (0 before its first row). */
+uint32_t	mm_mll_classes(const uint8_t *st);
+/*
+ * The fingerprint of a class order: FNV-1a 64 (finished by fmix64) over a type tag (1 text,
+ * 2 float8) and, per label, its length (u32) and bytes; never 0.
+ */
+uint64_t	mm_mll_fingerprint(int tag, uint32_t nlabels, const void *const *labels, const uint32_t *lens);
 
 /*
  * Capacities to grow a full state to: double what is short, with room for a text label of

@@ -12,6 +12,7 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -388,6 +389,8 @@ PAIRS_SFUNCS(roc_auc, MM_MK_ROC_AUC)
 PAIRS_SFUNCS(roc_curve, MM_MK_ROC_CURVE)
 /* Transition: keeps a (score, label) pair for pr_curve. */
 PAIRS_SFUNCS(pr_curve, MM_MK_PR_CURVE)
+/* Transition: keeps a (score, label) pair for average_precision. */
+PAIRS_SFUNCS(average_precision, MM_MK_AVG_PRECISION)
 /* Transition: accumulates (predicted, actual) for mse. */
 MOMENTS_SFUNC(mse, MM_MK_MSE)
 /* Transition: accumulates (predicted, actual) for rmse. */
@@ -413,7 +416,238 @@ mm_log_loss_sfunc_bool(PG_FUNCTION_ARGS)
 	return moments_sfunc(fcinfo, MM_MK_LOG_LOSS, true);
 }
 
-/* Combine (and the *_merge transition): merges a metric state into another (either may be NULL). */
+/*
+ * Multiclass log_loss. fn_extra: the states this call site returned and the class labels
+ * (argument 3) as last parsed, with the raw bytes of the datum they came from: a row whose
+ * labels datum has the same bytes (a constant: every row) reuses them in O(size).
+ */
+typedef struct mll_cache
+{
+	mm_pg_memo	seen;
+	char	   *raw;			/* raw bytes of the labels datum (a TOAST pointer stays one) */
+	Size		rawlen;
+	int			nlabels;
+	char	  **names;			/* text labels */
+	uint32	   *lens;
+	double	   *values;			/* float8 labels */
+	uint64		fp;
+} mll_cache;
+
+static void
+mll_parse_labels(FunctionCallInfo fcinfo, mll_cache *c, bool is_text)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	Datum		raw = PG_GETARG_DATUM(3);
+	ArrayType  *a = DatumGetArrayTypeP(raw);
+	Datum	   *el;
+	bool	   *nulls;
+	int			n;
+	const void **ptrs;
+
+	if (ARR_NDIM(a) != 1 || ARR_ELEMTYPE(a) != (is_text ? TEXTOID : FLOAT8OID))
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("log_loss: labels must be a one-dimensional array")));
+	deconstruct_array(a, is_text ? TEXTOID : FLOAT8OID, is_text ? -1 : 8, is_text ? false : FLOAT8PASSBYVAL,
+					  is_text ? TYPALIGN_INT : TYPALIGN_DOUBLE, &el, &nulls, &n);
+	if (n < 2 || n > MM_MT_MAX_CLASSES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("log_loss: labels must name 2 to %d classes, got %d", MM_MT_MAX_CLASSES, n),
+				 errhint("Pass the model's classes in its probability order, e.g. the classes column of modelmgr.models.")));
+	if (c->names)
+		pfree(c->names);
+	if (c->lens)
+		pfree(c->lens);
+	if (c->values)
+		pfree(c->values);
+	if (c->raw)
+		pfree(c->raw);
+	c->names = NULL;
+	c->values = NULL;
+	c->lens = palloc(sizeof(uint32) * n);
+	ptrs = palloc(sizeof(void *) * n);
+	if (is_text)
+		c->names = palloc(sizeof(char *) * n);
+	else
+		c->values = palloc(sizeof(double) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("log_loss: labels must not contain NULL")));
+		if (is_text)
+		{
+			text	   *t = DatumGetTextPP(el[i]);
+
+			c->lens[i] = VARSIZE_ANY_EXHDR(t);
+			c->names[i] = palloc(c->lens[i] + 1);
+			memcpy(c->names[i], VARDATA_ANY(t), c->lens[i]);
+			c->names[i][c->lens[i]] = '\0';
+			ptrs[i] = c->names[i];
+		}
+		else
+		{
+			c->values[i] = DatumGetFloat8(el[i]) + 0.0;
+			if (isnan(c->values[i]) || isinf(c->values[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("log_loss: labels must be finite")));
+			c->lens[i] = 8;
+			ptrs[i] = &c->values[i];
+		}
+		for (int j = 0; j < i; j++)
+			if (is_text ? (c->lens[j] == c->lens[i] && memcmp(c->names[j], c->names[i], c->lens[i]) == 0)
+				: c->values[j] == c->values[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("log_loss: labels must be distinct"),
+						 errdetail("Labels %d and %d are equal.", j + 1, i + 1)));
+	}
+	c->nlabels = n;
+	c->fp = mm_mll_fingerprint(is_text ? 1 : 2, (uint32) n, ptrs, c->lens);
+	pfree(ptrs);
+	c->rawlen = VARSIZE_ANY(DatumGetPointer(raw));
+	c->raw = palloc(c->rawlen);
+	memcpy(c->raw, DatumGetPointer(raw), c->rawlen);
+	MemoryContextSwitchTo(old);
+}
+
+/* form: 0 = the true class as a 0-based index (int), 1 = text label, 2 = float8 label; both with labels. */
+static Datum
+mll_sfunc(FunctionCallInfo fcinfo, int form)
+{
+	MemoryContext aggcxt = agg_context(fcinfo, MM_MK_LOG_LOSS_MULTI);
+	mll_cache  *c = (mll_cache *) fcinfo->flinfo->fn_extra;
+	bytea	   *st;
+	uint64		fp = 0;
+	int			k;
+	const double *p;
+	int64		truth = -1;
+
+	if (unlikely(c == NULL))
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(mll_cache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (PG_ARGISNULL(0))
+		st = new_state(aggcxt, MM_MK_LOG_LOSS_MULTI, 0, 0, NULL, 0);
+	else
+		st = own_state(fcinfo, MM_MK_LOG_LOSS_MULTI, 0, &c->seen);
+	if (form != 0)
+	{
+		Pointer		raw;
+
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("log_loss: labels must not be NULL"),
+					 errhint("Pass the model's classes in its probability order.")));
+		raw = DatumGetPointer(PG_GETARG_DATUM(3));
+		if (c->raw == NULL || VARSIZE_ANY(raw) != c->rawlen || memcmp(raw, c->raw, c->rawlen) != 0)
+			mll_parse_labels(fcinfo, c, form == 1);
+		fp = c->fp;
+	}
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		mm_mt_skip(STATE(st));
+	else
+	{
+		ArrayType  *pa = PG_GETARG_ARRAYTYPE_P(1);
+
+		p = mm_pg_features(pa, &k, "log_loss probability array");
+		if (k > MM_MT_MAX_CLASSES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("log_loss supports at most %d classes, got %d probabilities", MM_MT_MAX_CLASSES, k)));
+		for (int i = 0; i < k; i++)
+			if (p[i] < 0 || p[i] > 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("log_loss: probability must be between 0 and 1, got %g", p[i]),
+						 errdetail("Element %d of the probability array.", i + 1)));
+		if (form != 0 && !(k == c->nlabels || (k == 1 && c->nlabels == 2)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("log_loss: %d probabilities for %d labels", k, c->nlabels),
+					 errhint("The probability array needs one entry per label, in the labels' order (or one entry, P(second label), for two).")));
+		if (form == 0)
+		{
+			int32		t = PG_GETARG_INT32(2);
+
+			if (t < 0 || t >= (k < 2 ? 2 : k))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("log_loss: class index %d is out of range for %d probabilities", t, k),
+						 errhint("actual is the 0-based index of the true class in the probability array.")));
+			truth = t;
+		}
+		else if (form == 1)
+		{
+			text	   *a = PG_GETARG_TEXT_PP(2);
+			uint32		len = VARSIZE_ANY_EXHDR(a);
+
+			for (int i = 0; i < c->nlabels && truth < 0; i++)
+				if (c->lens[i] == len && memcmp(c->names[i], VARDATA_ANY(a), len) == 0)
+					truth = i;
+			if (truth < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("log_loss: actual \"%s\" is not among the labels", text_to_cstring(a)),
+						 errhint("labels must list every class, in the order of the probability array.")));
+		}
+		else
+		{
+			double		a = finite_arg(fcinfo, 2, MM_MK_LOG_LOSS_MULTI, "actual");
+
+			for (int i = 0; i < c->nlabels && truth < 0; i++)
+				if (c->values[i] == a)
+					truth = i;
+			if (truth < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("log_loss: actual %g is not among the labels", a),
+						 errhint("labels must list every class, in the order of the probability array.")));
+		}
+		if (!mm_mll_matches(STATE(st), (uint32) k, fp))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("log_loss: every row needs the same classes"),
+					 errdetail("The state has %u probabilities per row%s; this row has %d.",
+							   mm_mll_classes(STATE(st)), form ? " and other labels" : "", k)));
+		mm_mll_add(STATE(st), (uint32) k, fp, mm_mll_row_loss(p, (uint32) k, (uint32) truth));
+		if ((Pointer) pa != DatumGetPointer(PG_GETARG_DATUM(1)))
+			pfree(pa);
+	}
+	mm_pg_memo_note(fcinfo, &c->seen, st);
+	PG_RETURN_BYTEA_P(st);
+}
+
+/* Transition: -log p(true class) of a probability array, the true class a 0-based index. */
+PG_FUNCTION_INFO_V1(mm_log_loss_multi_sfunc_index);
+Datum
+mm_log_loss_multi_sfunc_index(PG_FUNCTION_ARGS)
+{
+	return mll_sfunc(fcinfo, 0);
+}
+
+/* Transition: -log p(true class) of a probability array in the order of text labels. */
+PG_FUNCTION_INFO_V1(mm_log_loss_multi_sfunc_text);
+Datum
+mm_log_loss_multi_sfunc_text(PG_FUNCTION_ARGS)
+{
+	return mll_sfunc(fcinfo, 1);
+}
+
+/* Transition: -log p(true class) of a probability array in the order of float8 labels. */
+PG_FUNCTION_INFO_V1(mm_log_loss_multi_sfunc_float);
+Datum
+mm_log_loss_multi_sfunc_float(PG_FUNCTION_ARGS)
+{
+	return mll_sfunc(fcinfo, 2);
+}
+
+/* Combine (and the *_merge transition) *_merge transition): merges a metric state into another (either may be NULL). */
 PG_FUNCTION_INFO_V1(mm_metric_combine);
 Datum
 mm_metric_combine(PG_FUNCTION_ARGS)
@@ -515,7 +749,23 @@ SCALAR_FINAL(mae, MM_MK_MAE)
 /* Final: coefficient of determination from a state (NULL under two rows). */
 SCALAR_FINAL(r2, MM_MK_R2)
 /* Final: mean log loss from a state. */
-SCALAR_FINAL(log_loss, MM_MK_LOG_LOSS)
+/* Final: binary or multiclass log loss (mean -log of the true class's clipped, renormalised probability). */
+PG_FUNCTION_INFO_V1(mm_log_loss_final);
+Datum
+mm_log_loss_final(PG_FUNCTION_ARGS)
+{
+	Size		size;
+	const uint8 *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = state_arg(fcinfo, 0, 0, &size);
+	if (st[7] == MM_MK_LOG_LOSS_MULTI)
+		return scalar_final(fcinfo, MM_MK_LOG_LOSS_MULTI);
+	return scalar_final(fcinfo, MM_MK_LOG_LOSS);
+}
+/* Final: average precision (step-wise area under the precision-recall curve). */
+SCALAR_FINAL(average_precision, MM_MK_AVG_PRECISION)
 
 static void
 append_f64(StringInfo buf, double v)

@@ -12,8 +12,8 @@
  *   - mm_sgd_validate; a valid SGD pass state with a small d takes a step on an aligned copy,
  *     is combined with the input, and finishes into a model that must encode;
  *   - the transition functions' entry checks, for every state format (least squares, SGD,
- *     describe, corr_matrix, metrics): the O(1) check a transition runs on every row
- *     (mm_ls_check, mm_sgd_check, mm_ds_header_ok, mm_cr_header_ok, mm_mt_check_shape /
+ *     describe, corr_matrix, spearman, pairwise corr_matrix, metrics): the O(1) check a transition runs on every row
+ *     (mm_ls_check, mm_sgd_check, mm_ds_header_ok, mm_cr_header_ok, mm_sp_check, mm_pw_check, mm_mt_check_shape /
  *     mm_cm_memo_check) must pass every state the complete validation passes, and a state
  *     that passes it takes one row, as the transition would, on a copy of exactly its size at
  *     the binding's alignment (AddressSanitizer reports any access out of bounds); the
@@ -25,6 +25,7 @@
 #include "mm_linreg.h"
 #include "mm_metrics.h"
 #include "mm_stats.h"
+#include "mm_rank.h"
 #include "mm_model.h"
 #include "mm_sgd.h"
 
@@ -357,6 +358,51 @@ check_entry_points(const uint8_t *data, size_t size, const mm_alloc *al)
 		mm_cr_map(st, &v);
 		if ((x = fuzz_row(v.d, al)) != NULL)
 			mm_cr_add(st, &v, x);
+	}
+
+	/* spearman_sfunc / spearman_final */
+	full = mm_sp_validate(data, size, &err) == MM_OK;
+	if (mm_sp_check(data, size, &err) != MM_OK)
+	{
+		if (full)
+			fail("a valid spearman state fails the row check", NULL);
+	}
+	else if ((st = binding_copy(data, size, MM_SP_HDRSZ, al)) != NULL)
+	{
+		double		rho;
+		int			isnull;
+
+		mm_sp_skip(st);
+		(void) mm_sp_add(st, 0.5, -1.0);
+		if (full && mm_sp_rows(data) <= 4096)
+			(void) mm_sp_rho(data, al, &rho, &isnull, &err);
+	}
+
+	/* corr_matrix(x, options): the pairwise state */
+	full = mm_pw_validate(data, size, &err) == MM_OK;
+	if (mm_pw_check(data, size, &err) != MM_OK)
+	{
+		if (full)
+			fail("a valid pairwise corr_matrix state fails the row check", NULL);
+	}
+	else if ((st = binding_copy(data, size, MM_PW_HDRSZ, al)) != NULL)
+	{
+		uint32_t	d = mm_pw_dims(st);
+		uint8_t    *present = mm_alloc_array(al, d, 1);
+		double	   *r;
+
+		if ((x = fuzz_row(d, al)) != NULL && present)
+		{
+			for (uint32_t i = 0; i < d; i++)
+				present[i] = (uint8_t) (i % 3 != 1);
+			mm_pw_add(st, x, present);
+		}
+		if (full && d <= 64)
+		{
+			(void) mm_pw_matrix(data, al, &r, &err);
+			if (mm_pw_merge(st, size, data, size, &err) != MM_OK)
+				fail("a pairwise state does not merge with itself", NULL);
+		}
 	}
 
 	/* the metrics' transitions (class, pairs and moments families) */

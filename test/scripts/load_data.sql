@@ -113,3 +113,17 @@ CREATE TABLE longley (
 );
 \copy longley (id, gnp_deflator, gnp, unemployed, armed_forces, population, year, employed) FROM 'test/data/longley.csv' WITH (FORMAT csv, HEADER true)
 ANALYZE longley;
+-- iris class probabilities of a fixed model plus edge rows, mtcars and airquality (R datasets):
+-- written by test/scripts/reference_rankstats.py and reference_rankstats.R
+DROP TABLE IF EXISTS iris_proba;
+CREATE TABLE iris_proba (id int PRIMARY KEY, species text NOT NULL, target int NOT NULL,
+    p_setosa float8 NOT NULL, p_versicolor float8 NOT NULL, p_virginica float8 NOT NULL, edge int NOT NULL);
+\copy iris_proba FROM 'test/data/iris_proba.csv' WITH (FORMAT csv, HEADER true)
+DROP TABLE IF EXISTS mtcars;
+CREATE TABLE mtcars (id int PRIMARY KEY, name text, mpg float8, cyl float8, disp float8, hp float8, drat float8,
+    wt float8, qsec float8, vs float8, am float8, gear float8, carb float8);
+\copy mtcars FROM 'test/data/mtcars.csv' WITH (FORMAT csv, HEADER true)
+DROP TABLE IF EXISTS airquality;
+CREATE TABLE airquality (id int PRIMARY KEY, ozone float8, solar_r float8, wind float8, temp float8, month float8, day float8);
+\copy airquality FROM 'test/data/airquality.csv' WITH (FORMAT csv, HEADER true)
+ANALYZE iris_proba; ANALYZE mtcars; ANALYZE airquality;

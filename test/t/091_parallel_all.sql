@@ -84,10 +84,15 @@ SELECT CASE
     WHEN base = 'describe' AND sig = 'double precision[]' THEN 'x'
     WHEN base = 'describe' AND sig = 'double precision[], text[]' THEN 'x, ARRAY[''a'', ''b'', ''c'', ''d'']'
     WHEN base = 'corr_matrix' AND sig = 'double precision[]' THEN 'x'
-    WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss') AND sig = 'double precision, double precision' THEN 'score, y01'
-    WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss') AND sig = 'double precision, boolean' THEN 'score, y01 = 1'
+    WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss', 'average_precision') AND sig = 'double precision, double precision' THEN 'score, y01'
+    WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss', 'average_precision') AND sig = 'double precision, boolean' THEN 'score, y01 = 1'
+    WHEN base = 'log_loss' AND sig = 'double precision[], integer' THEN 'ARRAY[1 - score * 0.9, score * 0.6, score * 0.3]::float8[], (cy::int % 3)'
+    WHEN base = 'log_loss' AND sig = 'double precision[], text, text[]' THEN 'ARRAY[1 - score * 0.9, score * 0.6, score * 0.3]::float8[], ''c'' || (cy::int % 3), ARRAY[''c0'', ''c1'', ''c2'']'
+    WHEN base = 'log_loss' AND sig = 'double precision[], double precision, double precision[]' THEN 'ARRAY[1 - score * 0.9, score * 0.6, score * 0.3]::float8[], (cy::int % 3)::float8, ARRAY[0, 1, 2]::float8[]'
+    WHEN base = 'spearman' AND sig = 'double precision, double precision' THEN 'rp, round(ry * 4)'
+    WHEN base = 'corr_matrix' AND sig = 'double precision[], jsonb' THEN 'ARRAY[x[1], CASE WHEN i % 7 = 0 THEN NULL ELSE x[2] END, x[3], cp]::float8[], ''{"nulls": "pairwise"}''::jsonb'
     WHEN base IN ('mse', 'rmse', 'mae', 'r2') AND sig = 'double precision, double precision' THEN 'rp, ry'
-    WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss', 'mse', 'rmse', 'mae', 'r2') THEN NULL
+    WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss', 'average_precision', 'mse', 'rmse', 'mae', 'r2', 'spearman') THEN NULL
     -- class metrics (accuracy, precision, recall, f1, their macro/weighted forms, confusion_matrix, ...)
     WHEN sig = 'double precision, double precision' THEN 'cp, cy'
     WHEN sig = 'double precision, double precision, double precision' THEN 'cp, cy, 1'
