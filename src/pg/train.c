@@ -2304,7 +2304,12 @@ lbfgs_inference(train_ctx *c, const mm_glm_problem *p, mm_model *m, const mm_all
 	double		ll2;
 	StringInfoData b;
 
-	if (mm_glm_inference(p, m->coef, a, se, &st, &err) != MM_OK)
+	mm_glm_problem pu = *p;
+
+	/* unit class weights are no weights; with class_weight no standard errors are stored */
+	if (c->o.class_weight == NULL)
+		pu.cw = NULL;
+	if (mm_glm_inference(&pu, m->coef, a, se, &st, &err) != MM_OK)
 		mm_pg_raise(&err);
 	if (st.has_se)
 	{
