@@ -3,8 +3,8 @@
  *
  * The library is opened on first use (dlopen, lazy binding, local symbols) rather than linked:
  * loading OpenBLAS with the rest of modelmgr cost every new backend and every parallel worker
- * about 5 ms, although only least squares, correlation and logistic inference need it. LAPACK is called through its
- * Fortran interface; LAPACKE is not a dependency.
+ * about 5 ms, although only least squares, correlation and logistic inference need it. LAPACK is
+ * called through its Fortran interface; LAPACKE is not a dependency.
  */
 #ifndef MM_BLAS_H
 #define MM_BLAS_H
