@@ -14,4 +14,5 @@ FROM modelmgr.train('conv_notice', 'SELECT a, b, label FROM conv_rows', 'label',
 SELECT training->>'converged' AS converged, (training->>'gradient')::float8 <= 1e-7 AS within_tol
 FROM modelmgr.train('conv_notice', 'SELECT a, b, label FROM conv_rows', 'label', NULL, 'logistic_regression',
                     '{"solver": "lbfgs"}');
+SELECT modelmgr.drop_model('conv_notice', force => true);
 DROP TABLE conv_rows;

@@ -2396,7 +2396,7 @@ run_lbfgs(train_ctx *c)
 	/* gd: the same full-batch objective, steepest descent with a backtracking line search */
 	lo.memory = strcmp(c->o.solver, "gd") == 0 ? 0 : 10;
 	lo.max_iter = c->o.has_epochs ? c->o.epochs : (lo.memory ? 500 : 1000);
-	lo.gtol = c->o.has_tol ? c->o.tol : (lo.memory ? 1e-7 : 1e-4);
+	lo.gtol = c->o.has_tol ? c->o.tol : (lo.memory ? 1e-7 : 1e-5);
 	c->gtol = lo.gtol;
 
 	/* a zero model with the classes and scaler, then the solved weights */
