@@ -54,6 +54,7 @@ mm_blas(void)
 	*(void **) (&api.dpotrs) = sym(h, "dpotrs_", &ok);
 	*(void **) (&api.dpocon) = sym(h, "dpocon_", &ok);
 	*(void **) (&api.dlansy) = sym(h, "dlansy_", &ok);
+	*(void **) (&api.dsyevd) = sym(h, "dsyevd_", &ok);
 	if (!ok)
 	{
 		dlclose(h);

@@ -3,8 +3,8 @@
  *
  * The library is opened on first use (dlopen, lazy binding, local symbols) rather than linked:
  * loading OpenBLAS with the rest of modelmgr cost every new backend and every parallel worker
- * about 5 ms, although only least squares and correlation need it. LAPACK is called through its
- * Fortran interface; LAPACKE is not a dependency.
+ * about 5 ms, although only least squares, correlation and logistic inference need it. LAPACK is
+ * called through its Fortran interface; LAPACKE is not a dependency.
  */
 #ifndef MM_BLAS_H
 #define MM_BLAS_H
@@ -26,6 +26,10 @@ typedef struct mm_blas_api
 						   double *rcond, double *work, int *iwork, int *info, size_t uplo_len);
 	double		(*dlansy) (const char *norm, const char *uplo, const int *n, const double *a, const int *lda,
 						   double *work, size_t norm_len, size_t uplo_len);
+	/* eigenvalues (ascending) and, with jobz "V", eigenvectors of a symmetric matrix */
+	void		(*dsyevd) (const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+						   double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info,
+						   size_t jobz_len, size_t uplo_len);
 } mm_blas_api;
 
 /*

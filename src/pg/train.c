@@ -1086,6 +1086,9 @@ typedef struct train_ctx
 	bool		shuffled;
 	bool		converged;
 	int			epochs_run;
+	double		gradient;		/* lbfgs, gd: max |gradient| at the end (NaN otherwise) */
+	double		gtol;			/* lbfgs, gd: the tolerance it was held to */
+	char	   *statistics;		/* lbfgs, gd logistic: the "statistics" JSON object, or NULL */
 	StringInfoData losses;
 	MemoryContext cxt;
 } train_ctx;
@@ -2285,6 +2288,66 @@ lbfgs_iteration(void *arg, int iter, double f, double gmax)
 	return 1;
 }
 
+static void append_json_number(StringInfo s, double v);
+
+/*
+ * Logistic models: Wald standard errors of the raw-unit coefficients (the inference section) and
+ * the "statistics" object of the training facts, from one more pass over the in-memory rows.
+ */
+static void
+lbfgs_inference(train_ctx *c, const mm_glm_problem *p, mm_model *m, const mm_alloc *a)
+{
+	mm_glm_stats st;
+	mm_err		err = {0};
+	size_t		ncoef = (size_t) m->n_outputs * (m->n_features + 1);
+	double	   *se = palloc(sizeof(double) * ncoef);
+	double		ll2;
+	StringInfoData b;
+
+	mm_glm_problem pu = *p;
+
+	/* unit class weights are no weights; with class_weight no standard errors are stored */
+	if (c->o.class_weight == NULL)
+		pu.cw = NULL;
+	if (mm_glm_inference(&pu, m->coef, a, se, &st, &err) != MM_OK)
+		mm_pg_raise(&err);
+	if (st.has_se)
+	{
+		m->std_error = se;
+		m->infer_kind = MM_INFER_Z;
+		m->infer_flags = st.penalised ? MM_INFER_PENALISED : 0;
+		m->infer_df = 0;
+	}
+	ll2 = -2 * st.log_likelihood;
+	initStringInfo(&b);
+	appendStringInfo(&b, "{\"n\": %.0f, \"df_model\": %.0f, \"df_residual\": %.0f, \"sigma\": null, \"r2\": null, "
+					 "\"adj_r2\": null, \"f_statistic\": null, \"log_likelihood\": ",
+					 st.n, st.n_params - (c->o.fit_intercept ? (double) (p->K == 1 ? 1 : p->K - 1) : 0), st.n - st.n_params);
+	append_json_number(&b, st.log_likelihood);
+	appendStringInfoString(&b, ", \"aic\": ");
+	append_json_number(&b, ll2 + 2 * st.n_params);
+	appendStringInfoString(&b, ", \"bic\": ");
+	append_json_number(&b, ll2 + log(st.n) * st.n_params);
+	appendStringInfoString(&b, ", \"deviance\": ");
+	append_json_number(&b, ll2);
+	appendStringInfoString(&b, ", \"null_deviance\": ");
+	append_json_number(&b, -2 * st.null_log_likelihood);
+	appendStringInfoString(&b, ", \"condition_number\": ");
+	append_json_number(&b, st.condition_number);
+	appendStringInfo(&b, ", \"penalised\": %s}", st.penalised ? "true" : "false");
+	c->statistics = b.data;
+}
+
+/* A JSON number that reads back as the same double, or null when not finite. */
+static void
+append_json_number(StringInfo s, double v)
+{
+	if (isfinite(v))
+		appendStringInfoString(s, exact_float(v));
+	else
+		appendStringInfoString(s, "null");
+}
+
 /* Full-batch L-BFGS on the packed rows: the exact optimum of the smooth objective. */
 static bytea *
 run_lbfgs(train_ctx *c)
@@ -2296,9 +2359,7 @@ run_lbfgs(train_ctx *c)
 	mm_alloc	a = mm_pg_allocator(CurrentMemoryContext);
 	mm_model   *m;
 	lbfgs_progress lp;
-	int			iters,
-				converged;
-	double		f;
+	mm_lbfgs_result res;
 
 	if (c->algorithm == MM_ALG_SVM)
 		ereport(ERROR,
@@ -2335,8 +2396,8 @@ run_lbfgs(train_ctx *c)
 	/* gd: the same full-batch objective, steepest descent with a backtracking line search */
 	lo.memory = strcmp(c->o.solver, "gd") == 0 ? 0 : 10;
 	lo.max_iter = c->o.has_epochs ? c->o.epochs : (lo.memory ? 500 : 1000);
-	lo.gtol = c->o.has_tol ? c->o.tol : 1e-7;
-	lo.ftol = 1e-10;
+	lo.gtol = c->o.has_tol ? c->o.tol : (lo.memory ? 1e-7 : 1e-5);
+	c->gtol = lo.gtol;
 
 	/* a zero model with the classes and scaler, then the solved weights */
 	memset(&sp, 0, sizeof(sp));
@@ -2357,14 +2418,24 @@ run_lbfgs(train_ctx *c)
 	initStringInfo(&c->losses);
 	lp.c = c;
 	INSTR_TIME_SET_CURRENT(lp.start);
-	if (mm_lbfgs_fit(&p, m->coef, &lo, &a, lbfgs_iteration, &lp, &iters, &f, &converged, &err) != MM_OK)
+	if (mm_lbfgs_fit(&p, m->coef, &lo, &a, lbfgs_iteration, &lp, &res, &err) != MM_OK)
 		mm_pg_raise(&err);
-	c->epochs_run = iters;
-	c->converged = converged != 0;
-	if (!c->converged)
+	c->epochs_run = res.iters;
+	c->gradient = res.gmax;
+	c->converged = res.stop == MM_LBFGS_CONVERGED;
+	if (res.stop == MM_LBFGS_MAX_ITER)
 		ereport(NOTICE,
-				(errmsg("train \"%s\": stopped after %d iterations without converging", c->name, iters),
-				 errhint("Raise \"epochs\" or \"tol\".")));
+				(errmsg("train \"%s\": %s stopped after %d iterations without converging", c->name, c->o.solver, res.iters),
+				 errdetail("The largest gradient component is %.3g; the tolerance is %.3g.", res.gmax, lo.gtol),
+				 errhint("Raise \"epochs\", loosen \"tol\", or keep \"standardize\" on%s.",
+						 lo.memory ? "" : "; solver lbfgs converges faster than gd")));
+	else if (res.stop == MM_LBFGS_LINE_SEARCH)
+		ereport(NOTICE,
+				(errmsg("train \"%s\": %s stopped after %d iterations: the line search found no lower objective", c->name, c->o.solver, res.iters),
+				 errdetail("The largest gradient component is %.3g, above the tolerance %.3g: the objective's rounding hides any further decrease.", res.gmax, lo.gtol),
+				 errhint("Loosen \"tol\", keep \"standardize\" on, or add an \"l2\" penalty.")));
+	if (c->algorithm != MM_ALG_LINREG)
+		lbfgs_inference(c, &p, m, &a);
 	mm_sgd_strip(m);
 	mm_model_fold(m);
 	return mm_pg_encode_model(m);
@@ -2520,6 +2591,7 @@ mm_train(PG_FUNCTION_ARGS)
 				 errmsg("train: model_name, source and label must not be NULL")));
 	INSTR_TIME_SET_CURRENT(start);
 	memset(&c, 0, sizeof(c));
+	c.gradient = NAN;
 	c.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	c.source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	c.label = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -2621,6 +2693,15 @@ mm_train(PG_FUNCTION_ARGS)
 					 c.converged ? "true" : "false", c.n_train, m->mean ? "true" : "false");
 	if (m->meta && strcmp(c.o.solver, "normal_equations") == 0)
 		appendStringInfo(&meta, ", \"fit\": %s", m->meta);
+	if (isfinite(c.gradient))
+	{
+		appendStringInfoString(&meta, ", \"gradient\": ");
+		append_json_number(&meta, c.gradient);
+		appendStringInfoString(&meta, ", \"tol\": ");
+		append_json_number(&meta, c.gtol);
+	}
+	if (c.statistics)
+		appendStringInfo(&meta, ", \"statistics\": %s", c.statistics);
 	appendStringInfoChar(&meta, '}');
 	m->meta = meta.data;
 	model = mm_pg_encode_model(m);
@@ -2635,6 +2716,17 @@ mm_train(PG_FUNCTION_ARGS)
 					 c.n_train, c.n_valid, c.n_test, (long long) c.o.seed,
 					 c.o.shuffle == SHUFFLE_NONE ? "none" : c.o.shuffle == SHUFFLE_ONCE ? "once" : "always",
 					 m->mean ? "true" : "false", c.d, c.losses.data ? c.losses.data : "");
+	if (isfinite(c.gradient))
+	{
+		/* lbfgs, gd: the final max |gradient| and the tolerance it was held to */
+		training.len--;
+		training.data[training.len] = '\0';
+		appendStringInfoString(&training, ", \"gradient\": ");
+		append_json_number(&training, c.gradient);
+		appendStringInfoString(&training, ", \"tol\": ");
+		append_json_number(&training, c.gtol);
+		appendStringInfoChar(&training, '}');
+	}
 
 	{
 		Oid			types[9] = {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTARRAYOID, JSONBOID, JSONBOID, JSONBOID, BOOLOID};
