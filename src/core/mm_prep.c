@@ -55,11 +55,10 @@ mm_prep_encode(const mm_prep *p, uint8_t *buf, size_t size, mm_err *err)
 	{
 		const mm_input *in = &p->in[i];
 		size_t		l = strlen(in->name);
+		int			has_ref = in->kind == MM_IN_CATEGORY && in->ref >= 0;
 
 		mm_put_u32(&w, (uint32_t) l);
 		mm_put_bytes(&w, in->name, l);
-		int			has_ref = in->kind == MM_IN_CATEGORY && in->ref >= 0;
-
 		/* kind byte, flags byte, two zero bytes */
 		mm_put_u32(&w, (uint32_t) in->kind | (has_ref ? (uint32_t) MM_PREP_FLAG_REFERENCE << 8 : 0));
 		mm_put_u32(&w, in->width);

@@ -80,7 +80,8 @@ UPDATE diabetes SET x = ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6];
 ALTER TABLE diabetes ALTER COLUMN x SET NOT NULL;
 ANALYZE diabetes;
 
--- factors: a number, a four-level text column and a boolean, with R's lm() fitted values
+-- factors: a number, a four-level text column and a boolean, a numeric and a boolean label, and
+-- R's lm() fitted values
 -- (test/scripts/reference_factors.R)
 DROP TABLE IF EXISTS factors;
 CREATE TABLE factors (
@@ -89,7 +90,8 @@ CREATE TABLE factors (
     g text NOT NULL,
     b boolean NOT NULL,
     y float8 NOT NULL,
+    high boolean NOT NULL,
     r_fitted float8 NOT NULL
 );
-\copy factors (id, x, g, b, y, r_fitted) FROM 'test/data/factors.csv' WITH (FORMAT csv, HEADER true)
+\copy factors (id, x, g, b, y, high, r_fitted) FROM 'test/data/factors.csv' WITH (FORMAT csv, HEADER true)
 ANALYZE factors;
