@@ -2314,6 +2314,80 @@ run_sgd(train_ctx *c)
 	return c->o.early_stopping && best ? best : model;
 }
 
+/*
+ * A rank-deficient least-squares fit of a design with one-hot blocks: the hint names the
+ * category columns the blocks come from (and, with the rows in memory, a level no training row
+ * has), as the generic hint would ask to remove features the user never wrote.
+ */
+static void
+rank_hint(train_ctx *c, StringInfo h)
+{
+	StringInfoData cols;
+	int			ncat = 0,
+				j = 0;
+	const char *empty_level = NULL,
+			   *empty_col = NULL;
+
+	initStringInfo(&cols);
+	for (int i = 0; i < c->nf; i++)
+	{
+		if (c->f[i].kind == COL_ARRAY)
+			continue;
+		if (c->f[i].kind == COL_CAT)
+		{
+			appendStringInfo(&cols, "%s\"%s\"", ncat++ ? ", " : "", c->f[i].name);
+			for (int k = 0; k < c->f[i].ncats; k++)
+			{
+				bool		seen = false;
+
+				if (k == c->f[i].ref)
+					continue;
+				for (size_t r = 0; !c->streaming && empty_level == NULL && !seen && r < c->rows.n; r++)
+					seen = c->rows.role[r] == ROLE_TRAIN && c->rows.X[r * c->d + j] != 0;
+				if (!c->streaming && empty_level == NULL && !seen)
+				{
+					empty_level = c->f[i].cats[k];
+					empty_col = c->f[i].name;
+				}
+				j++;
+			}
+		}
+		else
+			j++;
+	}
+	if (empty_level)
+		appendStringInfo(h, "Level \"%s\" of column \"%s\" occurs in no training row; leave the column out or filter those rows. ",
+						 empty_level, empty_col);
+	appendStringInfo(h, "The one-hot features come from the category column%s %s (one feature per level%s): "
+					 "a category column that repeats another, or levels that determine another feature, are collinear. "
+					 "Leave such a column out, or add ridge regularisation with the \"l2\" option.",
+					 ncat > 1 ? "s" : "", cols.data,
+					 c->o.fit_intercept ? " but the reference level" : "");
+}
+
+static void
+rank_error(train_ctx *c, const mm_err *err)
+{
+	StringInfoData h;
+
+	initStringInfo(&h);
+	rank_hint(c, &h);
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s", err->msg),
+			 err->detail[0] ? errdetail("%s", err->detail) : 0,
+			 errhint("%s", h.data)));
+}
+
+static bool
+has_categories(const train_ctx *c)
+{
+	for (int i = 0; i < c->nf; i++)
+		if (c->f[i].kind == COL_CAT)
+			return true;
+	return false;
+}
+
 static bytea *
 run_normal_equations(train_ctx *c)
 {
@@ -2352,14 +2426,43 @@ run_normal_equations(train_ctx *c)
 				mm_ls_add(st, &v, c->rows.X + i * c->d, c->rows.y[i]);
 		}
 		if (mm_ls_solve(st, size, &a, &m, &err) != MM_OK)
+		{
+			if (err.status == MM_ERANK && has_categories(c))
+				rank_error(c, &err);
 			mm_pg_raise(&err);
+		}
 		c->epochs_run = 1;
 		c->converged = true;
 		return mm_pg_encode_model(m);
 	}
-	spi_run(psprintf("SELECT modelmgr.linreg_fit(q.x, q.y, '{\"l2\": %s, \"fit_intercept\": %s}'::jsonb) FROM (%s) AS q WHERE %s",
-					 exact_float(c->o.l2), c->o.fit_intercept ? "true" : "false", c->base, c->train_where),
-			c, (Datum) 0, 0, 1);
+	PG_TRY();
+	{
+		spi_run(psprintf("SELECT modelmgr.linreg_fit(q.x, q.y, '{\"l2\": %s, \"fit_intercept\": %s}'::jsonb) FROM (%s) AS q WHERE %s",
+						 exact_float(c->o.l2), c->o.fit_intercept ? "true" : "false", c->base, c->train_where),
+				c, (Datum) 0, 0, 1);
+	}
+	PG_CATCH();
+	{
+		MemoryContext ecxt = MemoryContextSwitchTo(c->cxt);
+		ErrorData  *ed = CopyErrorData();
+
+		/* linreg_fit's rank-deficiency error (mm_pg_raise of MM_ERANK) gets the one-hot hint */
+		MemoryContextSwitchTo(ecxt);
+		if (ed->sqlerrcode == ERRCODE_DATA_EXCEPTION && ed->message && strstr(ed->message, "rank deficient") &&
+			has_categories(c))
+		{
+			StringInfoData h;
+
+			FlushErrorState();
+			MemoryContextSwitchTo(c->cxt);
+			initStringInfo(&h);
+			rank_hint(c, &h);
+			ed->hint = h.data;
+			ReThrowError(ed);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		ereport(ERROR,
