@@ -936,8 +936,11 @@ mm_feature_sql(PG_FUNCTION_ARGS)
 			{
 				if (t != TEXTOID && t != VARCHAROID && t != BPCHAROID && t != NAMEOID && t != BOOLOID)
 					wrong_type(in->name, t, "a category (text or boolean)");
+				/* the model's coding: no feature for a reference level */
 				for (uint32 k = 0; k < in->ncats; k++)
 				{
+					if (mm_prep_category_slot(in, (int32) k) < 0)
+						continue;
 					appendStringInfo(&s, "%scoalesce(s.%s::text COLLATE \"C\" = %s, false)::int::float8",
 									 first ? "" : ", ", q, quote_literal_cstr(in->cats[k]));
 					first = false;

@@ -483,7 +483,10 @@ column_feature(const char *name, double fill, Datum d, bool isnull, Oid type)
 	return v;
 }
 
-/* One category column: a one-hot block, all zeros for NULL or an unseen category. */
+/*
+ * One category column: a one-hot block (without the reference level's feature when the model
+ * codes one), all zeros for NULL, an unseen category or the reference level.
+ */
 static void
 category_features(const mm_input *in, Datum d, bool isnull, Oid type, double *x)
 {
@@ -514,7 +517,7 @@ category_features(const mm_input *in, Datum d, bool isnull, Oid type, double *x)
 			while (n > 0 && s[n - 1] == ' ')
 				n--;			/* as bpchar::text does */
 	}
-	k = mm_prep_category(in, s, n);
+	k = mm_prep_category_slot(in, mm_prep_category(in, s, n));
 	if (k >= 0)
 		x[k] = 1.0;
 }

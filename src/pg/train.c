@@ -87,6 +87,9 @@ typedef struct train_opts
 	bool		auto_deploy;
 	mode_kind	mode;
 	int			max_categories;
+	int			n_refs;			/* reference_levels: column -> level */
+	char	  **ref_cols;
+	char	  **ref_levels;
 	bool		has_tol;
 	bool		has_epochs;
 } train_opts;
@@ -94,7 +97,7 @@ typedef struct train_opts
 static const char *const train_keys[] = {
 	"solver", "epochs", "tol", "n_iter_no_change", "learning_rate", "eta0", "power_t", "batch_size", "l1", "l2",
 	"shuffle", "seed", "early_stopping", "validation_fraction", "class_weight", "fit_intercept", "standardize",
-	"impute", "test_fraction", "auto_deploy", "mode", "max_categories", NULL
+	"impute", "test_fraction", "auto_deploy", "mode", "max_categories", "reference_levels", NULL
 };
 
 static int
@@ -128,6 +131,44 @@ opt_integer(const char *key, JsonbValue *v, double lo, double hi)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" must be an integer", key)));
 	return d;
+}
+
+/* "reference_levels": {"column": "level", ...}; a boolean column's level may be a JSON boolean. */
+static void
+reference_levels_opt(train_opts *o, JsonbValue *v)
+{
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	char	   *col = NULL;
+	int			cap;
+
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"reference_levels\" must be an object of column: level")));
+	cap = JsonContainerSize(v->val.binary.data);
+	o->ref_cols = palloc(sizeof(char *) * (cap + 1));
+	o->ref_levels = palloc(sizeof(char *) * (cap + 1));
+	o->n_refs = 0;
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			col = pnstrdup(e.val.string.val, e.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			if (e.type == jbvString)
+				o->ref_levels[o->n_refs] = pnstrdup(e.val.string.val, e.val.string.len);
+			else if (e.type == jbvBool)
+				o->ref_levels[o->n_refs] = pstrdup(e.val.boolean ? "true" : "false");
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"reference_levels\": the level of column \"%s\" must be a string", col)));
+			o->ref_cols[o->n_refs++] = col;
+		}
+	}
 }
 
 static void
@@ -205,6 +246,8 @@ train_opt(void *arg, const char *key, JsonbValue *v)
 		o->mode = (mode_kind) pick(key, mm_pg_opt_string(key, v), modes);
 	else if (strcmp(key, "max_categories") == 0)
 		o->max_categories = (int) mm_pg_opt_number(key, v, 1, MM_PREP_MAX_CATEGORIES);
+	else if (strcmp(key, "reference_levels") == 0)
+		reference_levels_opt(o, v);
 	else
 	{
 		StringInfoData s;
@@ -232,9 +275,11 @@ typedef struct feat_col
 {
 	char	   *name;
 	col_kind	kind;
-	int			width;			/* 1, the array length, or the number of categories */
+	int			width;			/* features: 1, the array length, or the categories less a reference */
 	double		fill;			/* imputed value */
 	char	  **cats;			/* COL_CAT: categories in byte order */
+	int			ncats;
+	int			ref;			/* COL_CAT: index of the dropped reference category, -1: full one-hot */
 } feat_col;
 
 static bool
@@ -285,9 +330,11 @@ feature_sql(const feat_col *f, int n, impute_kind imp)
 			continue;
 		if (f[i].kind == COL_CAT)
 		{
-			/* one-hot: NULL and unseen categories give all zeros */
-			for (int k = 0; k < f[i].width; k++)
+			/* one-hot: NULL and unseen categories (and the reference level) give all zeros */
+			for (int k = 0; k < f[i].ncats; k++)
 			{
+				if (k == f[i].ref)
+					continue;
 				appendStringInfo(&s, "%scoalesce(s.%s::text = %s, false)::int::float8", first ? "" : ", ",
 								 q, quote_literal_cstr(f[i].cats[k]));
 				first = false;
@@ -1441,6 +1488,105 @@ learn_classes(train_ctx *c)
 	}
 }
 
+/*
+ * Whether the fit is penalised, with the solvers' default l2 when the option is not given
+ * (run_sgd: 1e-4; run_lbfgs: 0 for linear regression, 1/n for the classifiers; normal_equations: 0).
+ */
+static bool
+fit_is_penalised(const train_ctx *c)
+{
+	if (c->o.l1 > 0)
+		return true;
+	if (c->o.has_l2)
+		return c->o.l2 > 0;
+	if (strcmp(c->o.solver, "sgd") == 0)
+		return true;
+	if (strcmp(c->o.solver, "normal_equations") == 0)
+		return false;
+	return c->algorithm != MM_ALG_LINREG;	/* lbfgs, gd */
+}
+
+/*
+ * The coding of the category columns (treatment contrasts, as R's contr.treatment). An
+ * unpenalised fit with an intercept drops each column's reference level, the first category in
+ * byte order or the one "reference_levels" names: with every level kept, a block sums to the
+ * intercept's column and the coefficients are not identified. Without an intercept the first
+ * category column keeps every level (they take the intercept's place) and the others drop their
+ * reference, as R's model.matrix does. A penalised fit (l1 or l2 > 0) keeps full one-hot: the
+ * penalty identifies the coefficients without singling out a level.
+ */
+static void
+choose_references(train_ctx *c)
+{
+	bool		coded = !fit_is_penalised(c);
+	int			full = -1;
+
+	if (coded && !c->o.fit_intercept)
+		for (int i = 0; i < c->nf && full < 0; i++)
+			if (c->f[i].kind == COL_CAT)
+				full = i;
+	if (c->o.n_refs > 0 && !coded)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"reference_levels\" needs an unpenalised fit"),
+				 c->o.has_l2 || c->o.l1 > 0
+				 ? errdetail("A penalised fit (l1 or l2 > 0) keeps every level of a category column.")
+				 : errdetail("A penalised fit keeps every level of a category column, and solver %s penalises (l2 > 0) unless \"l2\" is 0.",
+							 c->o.solver),
+				 errhint("Set \"l2\" to 0 (and leave out \"l1\"), or leave out \"reference_levels\".")));
+	for (int i = 0; i < c->nf; i++)
+		if (c->f[i].kind == COL_CAT && coded && i != full)
+			c->f[i].ref = 0;
+	for (int r = 0; r < c->o.n_refs; r++)
+	{
+		const char *col = c->o.ref_cols[r];
+		int			i;
+		int			k;
+
+		for (i = 0; i < c->nf; i++)
+			if (strcmp(c->f[i].name, col) == 0)
+				break;
+		if (i == c->nf || c->f[i].kind != COL_CAT)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"reference_levels\" names column \"%s\", which is not a text or boolean feature", col)));
+		if (i == full)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"reference_levels\": column \"%s\" keeps every level in a fit without an intercept", col),
+					 errdetail("Without an intercept the first category column has no reference level.")));
+		for (k = 0; k < c->f[i].ncats; k++)
+			if (strcmp(c->f[i].cats[k], c->o.ref_levels[r]) == 0)
+				break;
+		if (k == c->f[i].ncats)
+		{
+			StringInfoData s;
+
+			initStringInfo(&s);
+			for (int j = 0; j < c->f[i].ncats && j < 10; j++)
+				appendStringInfo(&s, "%s%s", j ? ", " : "", quote_literal_cstr(c->f[i].cats[j]));
+			if (c->f[i].ncats > 10)
+				appendStringInfo(&s, ", ... (%d in all)", c->f[i].ncats);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"reference_levels\": column \"%s\" has no level \"%s\"", col, c->o.ref_levels[r]),
+					 errdetail("Its levels are %s.", s.data)));
+		}
+		c->f[i].ref = k;
+	}
+	for (int i = 0; i < c->nf; i++)
+		if (c->f[i].kind == COL_CAT && c->f[i].ref >= 0)
+		{
+			if (c->f[i].ncats < 2)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" has a single level, %s", c->f[i].name, quote_literal_cstr(c->f[i].cats[0])),
+						 errdetail("Its only level is the reference level, so it yields no feature in a fit with an intercept."),
+						 errhint("Leave the column out of the features.")));
+			c->f[i].width = c->f[i].ncats - 1;
+		}
+}
+
 static void
 build_sql(train_ctx *c)
 {
@@ -1480,13 +1626,16 @@ build_sql(train_ctx *c)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("feature column \"%s\" has only NULL values", c->f[i].name)));
-			c->f[i].width = (int) SPI_processed;
+			c->f[i].ncats = c->f[i].width = (int) SPI_processed;
+			c->f[i].ref = -1;
 			c->f[i].cats = palloc(sizeof(char *) * SPI_processed);
 			for (uint64 k = 0; k < SPI_processed; k++)
 				c->f[i].cats[k] = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
 			continue;
 		}
 	}
+
+	choose_references(c);
 
 	/*
 	 * Mean and median fills are learned from the training rows only, as a test set must not
@@ -1538,8 +1687,11 @@ build_sql(train_ctx *c)
 			if (c->f[i].kind == COL_SCALAR)
 				c->fnames[j++] = c->f[i].name;
 			else if (c->f[i].kind == COL_CAT)
-				for (int k = 0; k < c->f[i].width; k++)
-					c->fnames[j++] = psprintf("%s=%s", c->f[i].name, c->f[i].cats[k]);
+			{
+				for (int k = 0; k < c->f[i].ncats; k++)
+					if (k != c->f[i].ref)
+						c->fnames[j++] = psprintf("%s=%s", c->f[i].name, c->f[i].cats[k]);
+			}
 		for (int i = 0; i < c->nf; i++)
 			if (c->f[i].kind == COL_ARRAY)
 				for (int k = 0; k < c->f[i].width; k++)
@@ -2209,6 +2361,80 @@ run_sgd(train_ctx *c)
 	return c->o.early_stopping && best ? best : model;
 }
 
+/*
+ * A rank-deficient least-squares fit of a design with one-hot blocks: the hint names the
+ * category columns the blocks come from (and, with the rows in memory, a level no training row
+ * has), as the generic hint would ask to remove features the user never wrote.
+ */
+static void
+rank_hint(train_ctx *c, StringInfo h)
+{
+	StringInfoData cols;
+	int			ncat = 0,
+				j = 0;
+	const char *empty_level = NULL,
+			   *empty_col = NULL;
+
+	initStringInfo(&cols);
+	for (int i = 0; i < c->nf; i++)
+	{
+		if (c->f[i].kind == COL_ARRAY)
+			continue;
+		if (c->f[i].kind == COL_CAT)
+		{
+			appendStringInfo(&cols, "%s\"%s\"", ncat++ ? ", " : "", c->f[i].name);
+			for (int k = 0; k < c->f[i].ncats; k++)
+			{
+				bool		seen = false;
+
+				if (k == c->f[i].ref)
+					continue;
+				for (size_t r = 0; !c->streaming && empty_level == NULL && !seen && r < c->rows.n; r++)
+					seen = c->rows.role[r] == ROLE_TRAIN && c->rows.X[r * c->d + j] != 0;
+				if (!c->streaming && empty_level == NULL && !seen)
+				{
+					empty_level = c->f[i].cats[k];
+					empty_col = c->f[i].name;
+				}
+				j++;
+			}
+		}
+		else
+			j++;
+	}
+	if (empty_level)
+		appendStringInfo(h, "Level \"%s\" of column \"%s\" occurs in no training row; leave the column out or filter those rows. ",
+						 empty_level, empty_col);
+	appendStringInfo(h, "The one-hot features come from the category column%s %s (one feature per level%s): "
+					 "a category column that repeats another, or levels that determine another feature, are collinear. "
+					 "Leave such a column out, or add ridge regularisation with the \"l2\" option.",
+					 ncat > 1 ? "s" : "", cols.data,
+					 c->o.fit_intercept ? " but the reference level" : "");
+}
+
+static void
+rank_error(train_ctx *c, const mm_err *err)
+{
+	StringInfoData h;
+
+	initStringInfo(&h);
+	rank_hint(c, &h);
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s", err->msg),
+			 err->detail[0] ? errdetail("%s", err->detail) : 0,
+			 errhint("%s", h.data)));
+}
+
+static bool
+has_categories(const train_ctx *c)
+{
+	for (int i = 0; i < c->nf; i++)
+		if (c->f[i].kind == COL_CAT)
+			return true;
+	return false;
+}
+
 static bytea *
 run_normal_equations(train_ctx *c)
 {
@@ -2247,14 +2473,43 @@ run_normal_equations(train_ctx *c)
 				mm_ls_add(st, &v, c->rows.X + i * c->d, c->rows.y[i]);
 		}
 		if (mm_ls_solve(st, size, &a, &m, &err) != MM_OK)
+		{
+			if (err.status == MM_ERANK && has_categories(c))
+				rank_error(c, &err);
 			mm_pg_raise(&err);
+		}
 		c->epochs_run = 1;
 		c->converged = true;
 		return mm_pg_encode_model(m);
 	}
-	spi_run(psprintf("SELECT modelmgr.linreg_fit(q.x, q.y, '{\"l2\": %s, \"fit_intercept\": %s}'::jsonb) FROM (%s) AS q WHERE %s",
-					 exact_float(c->o.l2), c->o.fit_intercept ? "true" : "false", c->base, c->train_where),
-			c, (Datum) 0, 0, 1);
+	PG_TRY();
+	{
+		spi_run(psprintf("SELECT modelmgr.linreg_fit(q.x, q.y, '{\"l2\": %s, \"fit_intercept\": %s}'::jsonb) FROM (%s) AS q WHERE %s",
+						 exact_float(c->o.l2), c->o.fit_intercept ? "true" : "false", c->base, c->train_where),
+				c, (Datum) 0, 0, 1);
+	}
+	PG_CATCH();
+	{
+		MemoryContext ecxt = MemoryContextSwitchTo(c->cxt);
+		ErrorData  *ed = CopyErrorData();
+
+		/* linreg_fit's rank-deficiency error (mm_pg_raise of MM_ERANK) gets the one-hot hint */
+		MemoryContextSwitchTo(ecxt);
+		if (ed->sqlerrcode == ERRCODE_DATA_EXCEPTION && ed->message && strstr(ed->message, "rank deficient") &&
+			has_categories(c))
+		{
+			StringInfoData h;
+
+			FlushErrorState();
+			MemoryContextSwitchTo(c->cxt);
+			initStringInfo(&h);
+			rank_hint(c, &h);
+			ed->hint = h.data;
+			ReThrowError(ed);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		ereport(ERROR,
@@ -2511,6 +2766,7 @@ attach_inputs(train_ctx *c, mm_model *m)
 				continue;
 			in = &p.in[j++];
 			in->name = c->f[i].name;
+			in->ref = -1;
 			in->width = (uint32) c->f[i].width;
 			switch (c->f[i].kind)
 			{
@@ -2521,8 +2777,9 @@ attach_inputs(train_ctx *c, mm_model *m)
 					break;
 				case COL_CAT:
 					in->kind = MM_IN_CATEGORY;
-					in->ncats = (uint32) c->f[i].width;
+					in->ncats = (uint32) c->f[i].ncats;
 					in->cats = c->f[i].cats;
+					in->ref = c->f[i].ref;
 					break;
 				case COL_ARRAY:
 					in->kind = MM_IN_ARRAY;

@@ -4,8 +4,10 @@
  * Every input goes to both:
  *   - mm_model_decode, as it is and with its length and checksum fixed up (so mutations
  *     reach the section parsers behind the checksum); a model that decodes must re-encode to exactly the input bytes (without its
- *     signature section, which is never encoded), and
- *     scoring a zero row (plus probabilities and the class index) must not fault;
+ *     signature section, which is never encoded),
+ *     scoring a zero row (plus probabilities and the class index) must not fault, and its
+ *     preprocessing section (mm_prep_decode), if it decodes, must re-encode to the same bytes
+ *     and map every category into its block (the reference level to no feature);
  *   - mm_ls_validate; a valid state with a small d is solved (at the input's alignment),
  *     combined with itself into an aligned copy and solved again, and a solved model must
  *     survive an encode/decode round trip;
@@ -27,6 +29,7 @@
 #include "mm_stats.h"
 #include "mm_rank.h"
 #include "mm_model.h"
+#include "mm_prep.h"
 #include "mm_sgd.h"
 
 #include <stdint.h>
@@ -93,6 +96,58 @@ fail(const char *what, const mm_err *err)
 	abort();
 }
 
+/*
+ * The raw-row preprocessing section (mm_prep): a payload that decodes re-encodes to the same
+ * bytes, and every category maps into its block (the reference level, if any, to no feature).
+ */
+static void
+check_inputs(const mm_model *m, const mm_alloc *al)
+{
+	mm_err		err = {0};
+	mm_prep    *p = NULL;
+	uint8_t    *buf;
+	size_t		n;
+
+	if (mm_prep_decode(m->inputs, m->inputs_len, m->n_features, al, &p, &err) != MM_OK)
+	{
+		if (err.status != MM_ECORRUPT && err.status != MM_ENOMEM)
+			fail("preprocessing decode failed with an unexpected status", &err);
+		return;
+	}
+	n = mm_prep_encoded_size(p);
+	if (n != m->inputs_len || (buf = al->alloc(al->ctx, n)) == NULL)
+	{
+		if (n != m->inputs_len)
+			fail("decoded preprocessing has a different encoded size", NULL);
+		return;
+	}
+	if (mm_prep_encode(p, buf, n, &err) != MM_OK)
+		fail("decoded preprocessing does not re-encode", &err);
+	if (memcmp(buf, m->inputs, n) != 0)
+		fail("re-encoded preprocessing differs from its input", NULL);
+	for (uint32_t i = 0; i < p->ninputs; i++)
+	{
+		const mm_input *in = &p->in[i];
+		uint32_t	none = 0;
+
+		if (in->kind != MM_IN_CATEGORY)
+			continue;
+		for (uint32_t k = 0; k < in->ncats; k++)
+		{
+			int32_t		slot = mm_prep_category_slot(in, (int32_t) k);
+
+			if (slot < 0)
+				none++;
+			else if ((uint32_t) slot >= in->width)
+				fail("a category maps past its block", NULL);
+		}
+		if (none != (in->ref >= 0 ? 1u : 0u))
+			fail("a category block maps the wrong number of levels to no feature", NULL);
+		if (mm_prep_category(in, in->cats[0], strlen(in->cats[0])) != 0)
+			fail("the first category is not found", NULL);
+	}
+}
+
 /* A model that decodes must re-encode to the same bytes and score without faulting. */
 static void
 check_model(const uint8_t *data, size_t size, const mm_alloc *al, mm_model *m)
@@ -126,6 +181,9 @@ check_model(const uint8_t *data, size_t size, const mm_alloc *al, mm_model *m)
 		fail("decoded model does not re-encode", &err);
 	if (memcmp(buf, data, size) != 0)
 		fail("re-encoded model differs from its input", NULL);
+
+	if (m->inputs_len)
+		check_inputs(m, al);
 
 	x = mm_alloc_array(al, m->n_features, sizeof(double));
 	scores = mm_alloc_array(al, m->n_outputs, sizeof(double));

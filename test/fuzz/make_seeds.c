@@ -9,6 +9,7 @@
  */
 #include "mm_linreg.h"
 #include "mm_model.h"
+#include "mm_prep.h"
 #include "mm_sgd.h"
 
 #include <math.h>
@@ -126,6 +127,48 @@ models(void)
 			.coef = c_log, .class_values = vals01, .class_names = cls01, .mean = mean3, .scale = scale3,
 		.std_error = se_log, .infer_kind = MM_INFER_Z, .infer_flags = MM_INFER_PENALISED};
 		write_model("logreg_inference_z.mmdl", &m);
+	}
+
+	/* preprocessing sections: full one-hot (version 1) and reference levels (version 2) */
+	{
+		static char *cats_g[] = {"east", "north", "south", "west"};
+		static char *cats_b[] = {"false", "true"};
+		static double c6[] = {4.75, 0.75, -1.5, -4.0, -0.75, -0.9};
+		static double c8[] = {4.75, 0.75, 0.5, -1.5, -4.0, -0.75, 0.2, -0.9};
+		static char *feat6[] = {"x", "g=north", "g=south", "g=west", "b=true"};
+		static char *feat8[] = {"x", "g=east", "g=north", "g=south", "g=west", "b=false", "b=true"};
+		mm_input	in[3] = {
+			{.name = "x", .kind = MM_IN_NUMBER, .width = 1, .fill = NAN, .ref = -1},
+			{.name = "g", .kind = MM_IN_CATEGORY, .width = 4, .ncats = 4, .cats = cats_g, .ref = -1},
+			{.name = "b", .kind = MM_IN_CATEGORY, .width = 2, .ncats = 2, .cats = cats_b, .ref = -1}};
+		mm_prep		p = {3, in};
+		mm_err		err = {0};
+		uint8_t		pv1[256],
+					pv2[256];
+		size_t		n1 = mm_prep_encoded_size(&p),
+					n2;
+
+		if (n1 > sizeof(pv1) || mm_prep_encode(&p, pv1, n1, &err) != MM_OK)
+		{
+			fprintf(stderr, "make_seeds: preprocessing encode failed: %s\n", err.msg);
+			exit(1);
+		}
+		m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 7, .n_outputs = 1, .coef = c8,
+		.feature_names = feat8, .inputs = pv1, .inputs_len = n1};
+		write_model("linreg_onehot_v1.mmdl", &m);
+		in[1].ref = 0;
+		in[1].width = 3;
+		in[2].ref = 0;
+		in[2].width = 1;
+		n2 = mm_prep_encoded_size(&p);
+		if (n2 > sizeof(pv2) || mm_prep_encode(&p, pv2, n2, &err) != MM_OK)
+		{
+			fprintf(stderr, "make_seeds: preprocessing encode failed: %s\n", err.msg);
+			exit(1);
+		}
+		m = (mm_model) {.algorithm = MM_ALG_LINREG, .n_features = 5, .n_outputs = 1, .coef = c6,
+		.feature_names = feat6, .inputs = pv2, .inputs_len = n2};
+		write_model("linreg_reference_v2.mmdl", &m);
 	}
 
 	/* regression: a section relabelled out of order with the checksum fixed up (decoded before, re-encoded differently) */

@@ -59,6 +59,38 @@ UPDATE iris SET x = ARRAY[sepal_length, sepal_width, petal_length, petal_width];
 ALTER TABLE iris ALTER COLUMN x SET NOT NULL;
 ANALYZE iris;
 
+-- factors: a number, a four-level text column and a boolean, a numeric and a boolean label, and
+-- R's lm() fitted values
+-- (test/scripts/reference_factors.R)
+DROP TABLE IF EXISTS factors;
+CREATE TABLE factors (
+    id int PRIMARY KEY,
+    x float8 NOT NULL,
+    g text NOT NULL,
+    b boolean NOT NULL,
+    y float8 NOT NULL,
+    high boolean NOT NULL,
+    r_fitted float8 NOT NULL
+);
+\copy factors (id, x, g, b, y, high, r_fitted) FROM 'test/data/factors.csv' WITH (FORMAT csv, HEADER true)
+ANALYZE factors;
+
+-- factors_v1: a ridge model on factors with full one-hot coding, as train() wrote it before
+-- reference levels existed (payload version 1), and its predictions then, rows with a NULL, an
+-- unseen category and a NULL boolean included
+DROP TABLE IF EXISTS factors_v1;
+CREATE TABLE factors_v1 (
+    id int PRIMARY KEY,
+    x float8 NOT NULL,
+    g text,
+    b boolean,
+    prediction float8 NOT NULL
+);
+\copy factors_v1 (id, x, g, b, prediction) FROM 'test/data/factors_v1_predictions.csv' WITH (FORMAT csv, HEADER true)
+DROP TABLE IF EXISTS factors_v1_model;
+CREATE TABLE factors_v1_model (hex text NOT NULL);
+\copy factors_v1_model (hex) FROM 'test/data/factors_v1_model.hex'
+
 DROP TABLE IF EXISTS diabetes;
 CREATE TABLE diabetes (
     id int PRIMARY KEY,

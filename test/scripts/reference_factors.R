@@ -1,7 +1,7 @@
 # reference_factors.R: the data set and R's lm() references of test/t/0NN_reference_coding.sql.
 #
-# Writes test/data/factors.csv (id, x, g, b, y and R's fitted values of lm(y ~ x + factor(g) + b))
-# and test/data/reference_factors.json (coefficients of three fits). Run from the repository root:
+# Writes test/data/factors.csv (id, x, g, b, y, a noisy boolean label high, and R's fitted values of lm(y ~ x + factor(g) + b))
+# and test/data/reference_factors.json (coefficients of four fits). Run from the repository root:
 #   Rscript test/scripts/reference_factors.R
 # The tests only read the committed files; R is not needed to run them.
 set.seed(20240517)
@@ -21,11 +21,13 @@ fit <- lm(y ~ x + gf + b, data = d)                      # treatment contrasts: 
 d$gs <- relevel(d$gf, ref = "south")
 fit_ref <- lm(y ~ x + gs + b, data = d)
 fit_noint <- lm(y ~ 0 + x + gf + b, data = d)            # no intercept: first factor keeps every level
+d$high <- d$y + rnorm(n, 0, 2) > 10                      # a noisy label for an unpenalised logistic fit (glm, binomial)
+fit_glm <- glm(high ~ x + gf + b, family = binomial, data = d, control = glm.control(epsilon = 1e-14, maxit = 100))
 
 fmt <- function(v) trimws(formatC(v, digits = 17, format = "g"))
 # the data have six decimals: 15 significant digits print them exactly
 fmt15 <- function(v) trimws(formatC(v, digits = 15, format = "g"))
-out <- data.frame(id = d$id, x = fmt15(d$x), g = d$g, b = ifelse(d$b, "true", "false"), y = fmt15(d$y),
+out <- data.frame(id = d$id, x = fmt15(d$x), g = d$g, b = ifelse(d$b, "true", "false"), y = fmt15(d$y), high = ifelse(d$high, "true", "false"),
                   fitted = fmt(unname(fitted(fit))))
 write.csv(out, "test/data/factors.csv", row.names = FALSE, quote = FALSE)
 
@@ -39,5 +41,6 @@ writeLines(c("{",
              paste0("  \"lm\": ", js(fit), ","),
              paste0("  \"lm_reference_south\": ", js(fit_ref), ","),
              paste0("  \"lm_no_intercept\": ", js(fit_noint), ","),
+             paste0("  \"glm_binomial_high\": ", js(fit_glm), ","),
              paste0("  \"r_version\": \"", R.version.string, "\""),
              "}"), "test/data/reference_factors.json")
