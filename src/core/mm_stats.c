@@ -113,7 +113,9 @@ mm_ds_exact_limit(uint32_t d)
 static inline size_t
 ds_scratch_slots(uint32_t k, const mm_ds_caps *c)
 {
-	return DS_CNT_SLOTS + 4 * (size_t) c->stage + 6 * (size_t) k + c->sketch;
+	size_t		big = (size_t) c->stage + ((size_t) 3 * k < 2 * (size_t) c->sketch ? (size_t) 3 * k : 2 * (size_t) c->sketch);
+
+	return DS_CNT_SLOTS + 2 * (size_t) c->stage + 2 * big + c->sketch;
 }
 
 static int
@@ -720,8 +722,10 @@ mm_ds_need(const mm_ds_view *v, const uint8_t *src, mm_ds_caps *c)
 }
 
 void
-mm_ds_resize(const uint8_t *src, const mm_ds_view *sv, uint8_t *dst, size_t dstsize, const mm_ds_caps *c, mm_ds_view *dv)
+mm_ds_resize(const uint8_t *src, const mm_ds_view *svp, uint8_t *dst, size_t dstsize, const mm_ds_caps *c, mm_ds_view *dv)
 {
+	mm_ds_view	svc = *svp;		/* dv may be svp */
+	const mm_ds_view *sv = &svc;
 	ds_hdr		h;
 	size_t		keep;
 	uint32_t	d = sv->d;
@@ -992,7 +996,8 @@ static void
 ds_scratch(const mm_ds_view *v, ds_scr *s)
 {
 	uint64_t   *p = v->scratch;
-	size_t		big = (size_t) v->caps.stage + 3 * (size_t) v->k;
+	size_t		big = (size_t) v->caps.stage +
+		((size_t) 3 * v->k < 2 * (size_t) v->caps.sketch ? (size_t) 3 * v->k : 2 * (size_t) v->caps.sketch);
 
 	s->cnt = (uint32_t (*)[256]) (void *) p;
 	s->col = p + DS_CNT_SLOTS;

@@ -24,7 +24,8 @@
  *     d sketches of R slots: the levels packed from the highest down to level 0 (which ends at
  *       slot "sketch items"), each level's keys ascending; an item of level h weighs 2^h;
  *     the staging area: S rows of d f64 (a NULL element is MM_DS_NULL_BITS);
- *     scratch: 2048 + 4 S + 6 K + R slots (sorting and merging; no meaning between calls).
+ *     scratch: 2048 + 2 S + 2 (S + min(3 K, 2 R)) + R slots (sorting and merging; no meaning
+ *       between calls).
  *   A key is the order-preserving u64 image of a finite double (f64_ord; -0 is stored as 0).
  *   A state with d = 0 has seen only NULL arrays: the header alone (K = S = T = R = D = 0).
  *
