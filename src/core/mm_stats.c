@@ -932,6 +932,20 @@ merge_keys(const uint64_t *x, size_t nx, const uint8_t *ys, const uint64_t *y, s
 				o = 0;
 
 #define YV(k) (ys ? mm_load_u64(ys + 8 * (k)) : y[k])
+	if (ys == NULL)
+	{
+		/* branch-free: the comparison picks the source */
+		while (i < nx && j < ny)
+		{
+			uint64_t	a = x[i],
+						b = y[j];
+			int			t = b < a;
+
+			out[o++] = t ? b : a;
+			j += t;
+			i += !t;
+		}
+	}
 	while (i < nx && j < ny)
 	{
 		uint64_t	b = YV(j);
