@@ -417,6 +417,8 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 		return mm_fail(err, MM_ECORRUPT, "describe state has format version %d; this version reads only version %d",
 						st[4] | (st[5] << 8), MM_DS_VERSION);
 	ds_read_header(st, &h);
+	if (h.size != size)
+		return mm_fail(err, MM_ECORRUPT, "describe state size does not match its header");
 	if (!ds_header_fields_ok(st, size, &h))
 		return mm_fail(err, MM_ECORRUPT, "describe state header is invalid");
 	if (h.names_len > 0)
