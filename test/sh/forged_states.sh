@@ -70,6 +70,8 @@ INSERT INTO forge.rows_in VALUES
  ('double precision,boolean', 'SELECT * FROM (VALUES (0.2::float8, false), (0.8, true), (0.6, false), (0.4, true)) v(a, b)'),
  ('double precision[]', 'SELECT * FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[2, 1]), (ARRAY[3, 5])) v(a)'),
  ('double precision[],text[]', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], ARRAY['u', 'v']), (ARRAY[2, 1], ARRAY['u', 'v']), (ARRAY[3, 5], ARRAY['u', 'v'])) v(a, b)$$),
+ ('double precision[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], '{"quantiles": "exact"}'::jsonb), (ARRAY[2, 1], '{"quantiles": "exact"}'), (ARRAY[3, 5], '{"quantiles": "exact"}')) v(a, b)$$),
+ ('double precision[],text[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], ARRAY['u', 'v'], '{}'::jsonb), (ARRAY[2, 1], ARRAY['u', 'v'], '{}'), (ARRAY[3, 5], ARRAY['u', 'v'], '{}')) v(a, b, c)$$),
  ('double precision[],double precision', 'SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8), (ARRAY[2, 1], 4), (ARRAY[3, 5], 1), (ARRAY[0, 1], 2)) v(a, b)'),
  ('double precision[],double precision,jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8, '{}'::jsonb), (ARRAY[2, 1], 4, '{}'), (ARRAY[3, 5], 1, '{}'), (ARRAY[0, 1], 2, '{}')) v(a, b, c)$$),
  ('bytea,double precision[],double precision', $$SELECT modelmgr.sgd_init('logistic_regression', 2, '{}') AS a, b, c FROM (VALUES (ARRAY[1, 2]::float8[], 1::float8), (ARRAY[2, 1], 0), (ARRAY[3, 5], 1)) v(b, c)$$),
