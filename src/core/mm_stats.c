@@ -73,10 +73,16 @@ reserved_zero(const uint8_t *st, size_t from, size_t to)
 #define FB_SHIFT	6			/* the first value: moments are kept of x - shift */
 #define FB_SLOTS	7
 
-/* sample entry slots: key, multiplicity, then d values */
-#define EN_KEY		0
-#define EN_COUNT	1
-#define EN_VALS		2
+/* quantile block slots */
+#define QI_LEV		0			/* u32 levels | u32 table live << 32 */
+#define QI_M		1
+#define QI_ITEMS	2
+#define QI_EPOS		3
+#define QI_ENEG		4
+#define QI_RES		5
+#define QI_SIZES	6			/* u32 sizes[64] */
+
+#define DS_CNT_SLOTS 2048		/* radix counters: 8 x 256 */
 
 static inline size_t
 pad8(size_t n)
@@ -85,93 +91,90 @@ pad8(size_t n)
 }
 
 uint32_t
-mm_ds_sample_k(uint32_t d)
+mm_ds_level_k(uint32_t d)
 {
-	uint32_t	k = MM_DS_SAMPLE_MAX;
+	uint32_t	k = MM_DS_LEVEL_K;
 
 	if (d == 0)
 		return 0;
-	if (d <= 62)
-		return k;
-	while (k > MM_DS_SAMPLE_MIN && (size_t) k * (d + 2) * 8 > MM_DS_SAMPLE_BYTES)
+	while (k > MM_DS_MIN_K && (uint64_t) d * k > ((uint64_t) 1 << 18))
 		k /= 2;
 	return k;
 }
 
 uint32_t
-mm_ds_capacity_max(uint32_t d)
+mm_ds_exact_limit(uint32_t d)
 {
-	uint32_t	k = mm_ds_sample_k(d);
+	uint32_t	k = mm_ds_level_k(d);
 
-	return k + k / 2;
+	return k == 0 ? 0 : k * (MM_DS_EXACT_MAX / MM_DS_LEVEL_K);
 }
 
-uint32_t
-mm_ds_initial_capacity(uint32_t d)
+static inline size_t
+ds_scratch_slots(uint32_t k, const mm_ds_caps *c)
 {
-	return d == 0 ? 0 : MM_DS_CAP0;
+	size_t		big = (size_t) c->stage + ((size_t) 3 * k < 2 * (size_t) c->sketch ? (size_t) 3 * k : 2 * (size_t) c->sketch);
+
+	return DS_CNT_SLOTS + 2 * (size_t) c->stage + 2 * big + c->sketch;
 }
 
-size_t
-mm_ds_state_size(uint32_t d, size_t names_len, uint32_t cap)
+static int
+ds_caps_ok(uint32_t d, uint32_t flags, const mm_ds_caps *c)
 {
-	if (d > MM_DS_MAX_FEATURES || names_len > MM_DS_MAX_NAMES || (d == 0 && (names_len != 0 || cap != 0)) ||
-		(d > 0 && (cap < 1 || cap > mm_ds_capacity_max(d))))
+	uint32_t	k = mm_ds_level_k(d);
+
+	if (d == 0)
+		return c->stage == 0 && c->table == 0 && c->sketch == 0;
+	if (c->stage < 1 || c->stage > k || c->sketch > (uint32_t) MM_DS_MAX_LEVELS * k)
 		return 0;
+	if (flags & MM_DS_FLAG_EXACT)
+		return c->sketch == 0 && c->table <= 0x7fffffffu;
+	return c->table <= 2 * mm_ds_exact_limit(d);
+}
+
+static size_t
+ds_size(uint32_t d, size_t names_len, const mm_ds_caps *c, uint32_t k)
+{
 	if (d == 0)
 		return MM_DS_HDRSZ;
 	return MM_DS_HDRSZ + pad8(names_len) +
-		8 * ((size_t) d * FB_SLOTS + (size_t) cap * (d + 2) + 3 * (size_t) cap + d);
-}
-
-static void
-ds_write_header(uint8_t *st, uint32_t d, uint32_t cap, size_t names_len, uint64_t rows, size_t size,
-				uint32_t nent, uint64_t tau)
-{
-	mm_writer	w = {st, 0, MM_DS_HDRSZ};
-
-	mm_put_u32(&w, MM_DS_MAGIC);
-	mm_put_u16(&w, MM_DS_VERSION);
-	mm_put_u16(&w, MM_DS_KIND);
-	mm_put_u32(&w, d);
-	mm_put_u32(&w, mm_ds_sample_k(d));
-	mm_put_u32(&w, cap);
-	mm_put_u32(&w, (uint32_t) names_len);
-	mm_put_u64(&w, rows);
-	mm_put_u32(&w, (uint32_t) size);
-	mm_put_u32(&w, nent);
-	mm_put_u64(&w, tau);
-	mm_put_u32(&w, 0);			/* mixed: set once a NULL element has been seen */
+		8 * ((size_t) d * (FB_SLOTS + MM_DS_QI) + (size_t) d * c->table + (size_t) d * c->sketch +
+			 (size_t) c->stage * d + ds_scratch_slots(k, c));
 }
 
 void
-mm_ds_init(uint8_t *st, size_t size, uint32_t d, uint32_t cap, const uint8_t *names, size_t names_len,
-		   uint64_t null_rows)
+mm_ds_initial_caps(uint32_t d, uint32_t flags, mm_ds_caps *c)
 {
-	memset(st, 0, size);
-	ds_write_header(st, d, cap, names_len, null_rows, size, 0, MM_DS_NO_THRESHOLD);
-	if (d > 0)
-	{
-		double	   *feat = (double *) (void *) (st + MM_DS_HDRSZ + pad8(names_len));
+	(void) flags;
+	c->stage = d == 0 ? 0 : MM_DS_STAGE0;
+	c->table = 0;
+	c->sketch = 0;
+}
 
-		for (uint32_t j = 0; j < d; j++)
-			set_u64(feat, (size_t) FB_NULLS * d + j, null_rows);
-		if (names_len > 0)
-			memcpy(st + MM_DS_HDRSZ, names, names_len);
-	}
+size_t
+mm_ds_state_size(uint32_t d, size_t names_len, const mm_ds_caps *c)
+{
+	size_t		s;
+
+	if (d > MM_DS_MAX_FEATURES || names_len > MM_DS_MAX_NAMES || (d == 0 && names_len != 0) ||
+		(!ds_caps_ok(d, 0, c) && !ds_caps_ok(d, MM_DS_FLAG_EXACT, c)))
+		return 0;
+	s = ds_size(d, names_len, c, mm_ds_level_k(d));
+	return s > 0xffffffffu ? 0 : s;
 }
 
 typedef struct ds_hdr
 {
 	uint32_t	d,
 				k,
-				cap,
 				names_len,
 				size,
-				nent;
-	uint64_t	rows,
-				tau;
-	uint32_t	mixed;
+				staged,
+				flags,
+				dlim,
+				res;
+	mm_ds_caps	c;
+	uint64_t	rows;
 } ds_hdr;
 
 static void
@@ -179,13 +182,71 @@ ds_read_header(const uint8_t *st, ds_hdr *h)
 {
 	h->d = mm_load_u32(st + 8);
 	h->k = mm_load_u32(st + 12);
-	h->cap = mm_load_u32(st + 16);
+	h->c.stage = mm_load_u32(st + 16);
 	h->names_len = mm_load_u32(st + 20);
 	h->rows = mm_load_u64(st + 24);
 	h->size = mm_load_u32(st + 32);
-	h->nent = mm_load_u32(st + 36);
-	h->tau = mm_load_u64(st + 40);
-	h->mixed = mm_load_u32(st + 48);
+	h->staged = mm_load_u32(st + 36);
+	h->c.table = mm_load_u32(st + 40);
+	h->c.sketch = mm_load_u32(st + 44);
+	h->flags = mm_load_u32(st + 48);
+	h->dlim = mm_load_u32(st + 52);
+	h->res = mm_load_u32(st + 56);
+}
+
+static void
+ds_write_header(uint8_t *st, const ds_hdr *h)
+{
+	mm_writer	w = {st, 0, MM_DS_HDRSZ};
+
+	mm_put_u32(&w, MM_DS_MAGIC);
+	mm_put_u16(&w, MM_DS_VERSION);
+	mm_put_u16(&w, MM_DS_KIND);
+	mm_put_u32(&w, h->d);
+	mm_put_u32(&w, h->k);
+	mm_put_u32(&w, h->c.stage);
+	mm_put_u32(&w, h->names_len);
+	mm_put_u64(&w, h->rows);
+	mm_put_u32(&w, h->size);
+	mm_put_u32(&w, h->staged);
+	mm_put_u32(&w, h->c.table);
+	mm_put_u32(&w, h->c.sketch);
+	mm_put_u32(&w, h->flags);
+	mm_put_u32(&w, h->dlim);
+	mm_put_u32(&w, 0);
+}
+
+void
+mm_ds_init(uint8_t *st, size_t size, uint32_t d, const mm_ds_caps *c, const uint8_t *names, size_t names_len,
+		   uint64_t null_rows, uint32_t flags)
+{
+	ds_hdr		h = {0};
+
+	memset(st, 0, size);
+	h.d = d;
+	h.k = mm_ds_level_k(d);
+	h.c = *c;
+	h.names_len = (uint32_t) names_len;
+	h.rows = null_rows;
+	h.size = (uint32_t) size;
+	h.flags = d == 0 ? 0 : (flags & MM_DS_FLAG_EXACT);
+	h.dlim = mm_ds_exact_limit(d);
+	ds_write_header(st, &h);
+	if (d > 0)
+	{
+		double	   *feat = (double *) (void *) (st + MM_DS_HDRSZ + pad8(names_len));
+		uint64_t   *qi = (uint64_t *) (void *) (feat + (size_t) FB_SLOTS * d);
+
+		for (uint32_t j = 0; j < d; j++)
+		{
+			uint64_t	u = null_rows;
+
+			memcpy(feat + (size_t) FB_NULLS * d + j, &u, 8);
+			qi[(size_t) j * MM_DS_QI + QI_LEV] = (uint64_t) 1 << 32;	/* the table is live */
+		}
+		if (names_len > 0)
+			memcpy(st + MM_DS_HDRSZ, names, names_len);
+	}
 }
 
 uint32_t
@@ -201,22 +262,40 @@ mm_ds_rows(const uint8_t *st)
 }
 
 uint32_t
-mm_ds_entries(const uint8_t *st)
+mm_ds_flags(const uint8_t *st)
 {
-	return mm_load_u32(st + 36);
+	return mm_load_u32(st + 48);
 }
 
-/* Byte offsets of the moment blocks and the sample entries. */
 static inline size_t
 ds_feat_off(const ds_hdr *h)
 {
 	return MM_DS_HDRSZ + pad8(h->names_len);
 }
 
+/* byte offsets of the quantile blocks, tables, sketches and staging area */
 static inline size_t
-ds_ent_off(const ds_hdr *h)
+ds_qi_off(const ds_hdr *h)
 {
 	return ds_feat_off(h) + 8 * (size_t) h->d * FB_SLOTS;
+}
+
+static inline size_t
+ds_table_off(const ds_hdr *h)
+{
+	return ds_qi_off(h) + 8 * (size_t) h->d * MM_DS_QI;
+}
+
+static inline size_t
+ds_sketch_off(const ds_hdr *h)
+{
+	return ds_table_off(h) + 8 * (size_t) h->d * h->c.table;
+}
+
+static inline size_t
+ds_stage_off(const ds_hdr *h)
+{
+	return ds_sketch_off(h) + 8 * (size_t) h->d * h->c.sketch;
 }
 
 static mm_status
@@ -249,36 +328,99 @@ ds_header_fields_ok(const uint8_t *st, size_t size, ds_hdr *h)
 	if (size < MM_DS_HDRSZ || mm_load_u32(st) != MM_DS_MAGIC || mm_load_u32(st + 4) != (MM_DS_VERSION | (MM_DS_KIND << 16)))
 		return 0;
 	ds_read_header(st, h);
-	if (h->d > MM_DS_MAX_FEATURES || h->k != mm_ds_sample_k(h->d) || h->nent > h->cap || h->size != size ||
-		h->cap > h->k + h->k / 2 || h->names_len > MM_DS_MAX_NAMES)
+	if (h->d > MM_DS_MAX_FEATURES || h->k != mm_ds_level_k(h->d) || h->dlim != mm_ds_exact_limit(h->d) ||
+		h->size != size || h->names_len > MM_DS_MAX_NAMES || h->flags > 3 || h->res != 0 ||
+		!ds_caps_ok(h->d, h->flags, &h->c) || h->staged > h->c.stage)
 		return 0;
 	if (h->d == 0)
-		return h->cap == 0 && h->names_len == 0 && size == MM_DS_HDRSZ;
-	return h->cap >= 1 && size == MM_DS_HDRSZ + pad8(h->names_len) +
-		8 * ((size_t) h->d * FB_SLOTS + (size_t) h->cap * (h->d + 2) + 3 * (size_t) h->cap + h->d);
+		return h->names_len == 0 && h->flags == 0 && h->staged == 0 && size == MM_DS_HDRSZ;
+	return size == ds_size(h->d, h->names_len, &h->c, h->k);
+}
+
+/* Order-preserving map of a finite double's bits to an unsigned integer (-0 as 0). */
+static inline uint64_t
+f64_ord(double x)
+{
+	uint64_t	u;
+
+	if (x == 0)
+		x = 0;
+	memcpy(&u, &x, 8);
+	return (u >> 63) ? ~u : u | 0x8000000000000000ULL;
+}
+
+static inline double
+ord_f64(uint64_t u)
+{
+	double		x;
+
+	u = (u >> 63) ? u & 0x7fffffffffffffffULL : ~u;
+	memcpy(&x, &u, 8);
+	return x;
+}
+
+/* A key that f64_ord can give: a finite double that is not -0. */
+static inline int
+key_ok(uint64_t u)
+{
+	return mm_isfinite(ord_f64(u)) && u != 0x7fffffffffffffffULL;
+}
+
+static inline uint32_t
+qi_levels(const uint64_t *q)
+{
+	return (uint32_t) q[QI_LEV];
+}
+
+static inline int
+qi_live(const uint64_t *q)
+{
+	return (int) (q[QI_LEV] >> 32);
+}
+
+static inline uint32_t
+qi_size(const uint64_t *q, uint32_t h)
+{
+	return (uint32_t) (q[QI_SIZES + h / 2] >> (32 * (h & 1)));
+}
+
+static inline void
+qi_set_size(uint64_t *q, uint32_t h, uint32_t s)
+{
+	uint64_t	m = 0xffffffffULL << (32 * (h & 1));
+
+	q[QI_SIZES + h / 2] = (q[QI_SIZES + h / 2] & ~m) | ((uint64_t) s << (32 * (h & 1)));
+}
+
+static inline void
+qi_set_lev(uint64_t *q, uint32_t levels, int live)
+{
+	q[QI_LEV] = (uint64_t) levels | ((uint64_t) (live ? 1 : 0) << 32);
 }
 
 mm_status
 mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 {
 	ds_hdr		h;
-	size_t		want,
-				slots;
 	const uint8_t *feat,
-			   *ent;
-	uint64_t	total = 0;
+			   *qi,
+			   *tab,
+			   *sk,
+			   *stg;
+	int			exact;
 
 	if (size < MM_DS_HDRSZ)
 		return mm_fail(err, MM_ECORRUPT, "describe state is truncated (%zu bytes)", size);
-	if (mm_load_u32(st) != MM_DS_MAGIC || (st[4] | (st[5] << 8)) != MM_DS_VERSION || (st[6] | (st[7] << 8)) != MM_DS_KIND)
+	if (mm_load_u32(st) != MM_DS_MAGIC || (st[6] | (st[7] << 8)) != MM_DS_KIND)
 		return mm_fail(err, MM_ECORRUPT, "not a describe state");
+	if ((st[4] | (st[5] << 8)) != MM_DS_VERSION)
+		return mm_fail(err, MM_ECORRUPT, "describe state has format version %d; this version reads only version %d",
+						st[4] | (st[5] << 8), MM_DS_VERSION);
 	ds_read_header(st, &h);
-	if (h.k != mm_ds_sample_k(h.d) || h.nent > h.cap || h.mixed > 1 ||
-		(h.d == 0 && (h.tau != MM_DS_NO_THRESHOLD || h.mixed != 0)))
-		return mm_fail(err, MM_ECORRUPT, "describe state header is invalid");
-	want = mm_ds_state_size(h.d, h.names_len, h.cap);
-	if (want == 0 || want != size || h.size != size)
+	if (h.size != size)
 		return mm_fail(err, MM_ECORRUPT, "describe state size does not match its header");
+	if (!ds_header_fields_ok(st, size, &h))
+		return mm_fail(err, MM_ECORRUPT, "describe state header is invalid");
 	if (h.names_len > 0)
 	{
 		mm_status	rc = ds_check_names(st + MM_DS_HDRSZ, h.names_len, h.d, err);
@@ -288,14 +430,41 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 	}
 	if (!reserved_zero(st, MM_DS_HDRSZ + h.names_len, ds_feat_off(&h)))
 		return mm_fail(err, MM_ECORRUPT, "describe state header is invalid");
+	if (h.d == 0)
+		return MM_OK;
+	exact = (h.flags & MM_DS_FLAG_EXACT) != 0;
 	feat = st + ds_feat_off(&h);
-	ent = st + ds_ent_off(&h);
-	slots = (size_t) h.d + 2;
+	qi = st + ds_qi_off(&h);
+	tab = st + ds_table_off(&h);
+	sk = st + ds_sketch_off(&h);
+	stg = st + ds_stage_off(&h);
+	/* staged rows: finite values or NULL marks (only once a NULL element was seen) */
+	for (size_t i = 0; i < (size_t) h.staged * h.d; i++)
+	{
+		uint64_t	bits = mm_load_u64(stg + 8 * i);
+
+		if (bits == MM_DS_NULL_BITS ? !(h.flags & MM_DS_FLAG_MIXED) : !mm_isfinite(mm_load_f64(stg + 8 * i)))
+			return mm_fail(err, MM_ECORRUPT, "describe state: staged row %zu is invalid", i / h.d + 1);
+	}
 	for (uint32_t j = 0; j < h.d; j++)
 	{
-		const uint8_t *b = feat + (size_t) j * 8;
-		uint64_t	count = mm_load_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
-					nulls = mm_load_u64(b + 8 * FB_NULLS * (size_t) h.d);
+		const uint8_t *b = feat + (size_t) j * 8,
+				   *q = qi + 8 * (size_t) j * MM_DS_QI,
+				   *tj = tab + 8 * (size_t) j * h.c.table,
+				   *sj = sk + 8 * (size_t) j * h.c.sketch;
+		uint64_t	count = mm_load_u64((h.flags & MM_DS_FLAG_MIXED) ? b : feat),	/* unmixed: count[0] holds for all */
+					nulls = mm_load_u64(b + 8 * FB_NULLS * (size_t) h.d),
+					lev = mm_load_u64(q + 8 * QI_LEV),
+					m = mm_load_u64(q + 8 * QI_M),
+					items = mm_load_u64(q + 8 * QI_ITEMS),
+					epos = mm_load_u64(q + 8 * QI_EPOS),
+					eneg = mm_load_u64(q + 8 * QI_ENEG),
+					staged_vals = 0,
+					flushed,
+					wsum = 0,
+					sumsz = 0;
+		uint32_t	levels = (uint32_t) lev,
+					live = (uint32_t) (lev >> 32);
 		double		mean = mm_load_f64(b + 8 * FB_MEAN * (size_t) h.d),
 					m2 = mm_load_f64(b + 8 * FB_M2 * (size_t) h.d),
 					mn = mm_load_f64(b + 8 * FB_MIN * (size_t) h.d),
@@ -307,47 +476,79 @@ mm_ds_validate(const uint8_t *st, size_t size, mm_err *err)
 		if (count > 0 && (!mm_isfinite(mean) || !mm_isfinite(m2) || m2 < 0 || !mm_isfinite(mn) ||
 						  !mm_isfinite(mx) || mn > mx || !mm_isfinite(shift)))
 			return mm_fail(err, MM_ECORRUPT, "describe state: moments of feature %u are invalid", j + 1);
-	}
-	/* sample entries: keys below 2^53 and the threshold, multiplicities that add up */
-	for (uint32_t i = 0; i < h.nent; i++)
-	{
-		const uint8_t *e = ent + 8 * slots * i;
-		uint64_t	key = mm_load_u64(e + 8 * EN_KEY),
-					c = mm_load_u64(e + 8 * EN_COUNT);
-
-		if (key >> 53 || key > h.tau || c < 1 || c > h.rows - total)
-			return mm_fail(err, MM_ECORRUPT, "describe state: sample entry %u is invalid", i + 1);
-		total += c;
-		for (uint32_t j = 0; j < h.d; j++)
+		for (uint32_t i = 0; i < h.staged; i++)
+			if (mm_load_u64(stg + 8 * ((size_t) i * h.d + j)) != MM_DS_NULL_BITS)
+				staged_vals++;
+		if (staged_vals > count)
+			return mm_fail(err, MM_ECORRUPT, "describe state: counts of feature %u are inconsistent", j + 1);
+		flushed = count - staged_vals;
+		if (levels > MM_DS_MAX_LEVELS || live > 1 || mm_load_u64(q + 8 * QI_RES) != 0)
+			return mm_fail(err, MM_ECORRUPT, "describe state: the quantile block of feature %u is invalid", j + 1);
+		if (exact)
 		{
-			uint64_t	bits = mm_load_u64(e + 8 * (EN_VALS + j));
-			double		x = mm_load_f64(e + 8 * (EN_VALS + j));
-
-			if (bits != MM_DS_NULL_BITS && (!mm_isfinite(x) || bits == 0x8000000000000000ULL))
-				return mm_fail(err, MM_ECORRUPT, "describe state: sample entry %u is invalid", i + 1);
+			if (!live || levels != 0 || items != 0 || epos != 0 || eneg != 0 || m != flushed || m > h.c.table)
+				return mm_fail(err, MM_ECORRUPT, "describe state: the values of feature %u do not add up", j + 1);
+			for (uint64_t i = 0; i < m; i++)
+				if (!key_ok(mm_load_u64(tj + 8 * i)))
+					return mm_fail(err, MM_ECORRUPT, "describe state: a value of feature %u is invalid", j + 1);
 		}
-	}
-	for (uint32_t j = 0; j < h.d; j++)
-	{
-		const uint8_t *b = feat + (size_t) j * 8;
-		uint64_t	count = mm_load_u64(h.mixed ? b : feat),	/* unmixed: count[0] holds for all */
-					nulls = mm_load_u64(b + 8 * FB_NULLS * (size_t) h.d),
-					cv = 0,
-					cn = 0;
-
-		for (uint32_t i = 0; i < h.nent; i++)
+		else
 		{
-			const uint8_t *e = ent + 8 * slots * i;
-			uint64_t	c = mm_load_u64(e + 8 * EN_COUNT);
+			/* the table: strictly ascending keys with counts adding up to the flushed values */
+			if (live)
+			{
+				if (m > h.dlim || 2 * m > h.c.table)
+					return mm_fail(err, MM_ECORRUPT, "describe state: the table of feature %u is invalid", j + 1);
+				for (uint64_t i = 0; i < m; i++)
+				{
+					uint64_t	key = mm_load_u64(tj + 16 * i),
+								c = mm_load_u64(tj + 16 * i + 8);
 
-			if (mm_load_u64(e + 8 * (EN_VALS + j)) == MM_DS_NULL_BITS)
-				cn += c;
-			else
-				cv += c;
+					if (!key_ok(key) || c < 1 || c > flushed - wsum || (i > 0 && key <= mm_load_u64(tj + 16 * i - 16)))
+						return mm_fail(err, MM_ECORRUPT, "describe state: the table of feature %u is invalid", j + 1);
+					wsum += c;
+				}
+				if (wsum != flushed)
+					return mm_fail(err, MM_ECORRUPT, "describe state: the table of feature %u does not add up", j + 1);
+			}
+			else if (m != 0)
+				return mm_fail(err, MM_ECORRUPT, "describe state: the table of feature %u is invalid", j + 1);
+			/* the sketch: level sizes below K, ascending keys, weights adding up */
+			for (uint32_t lv = 0; lv < MM_DS_MAX_LEVELS; lv++)
+			{
+				uint32_t	s = (uint32_t) (mm_load_u64(q + 8 * (QI_SIZES + lv / 2)) >> (32 * (lv & 1)));
+
+				if ((lv >= levels && s != 0) || s >= h.k)
+					return mm_fail(err, MM_ECORRUPT, "describe state: the sketch of feature %u is invalid", j + 1);
+				sumsz += s;
+			}
+			if (sumsz != items || items > h.c.sketch)
+				return mm_fail(err, MM_ECORRUPT, "describe state: the sketch of feature %u is invalid", j + 1);
+			wsum = 0;
+			{
+				uint64_t	pos = items;
+
+				for (uint32_t lv = 0; lv < levels; lv++)
+				{
+					uint32_t	s = (uint32_t) (mm_load_u64(q + 8 * (QI_SIZES + lv / 2)) >> (32 * (lv & 1)));
+
+					pos -= s;
+					if (s > 0 && (flushed >> lv) < s)
+						return mm_fail(err, MM_ECORRUPT, "describe state: the sketch of feature %u does not add up", j + 1);
+					if (s > 0 && (wsum += (uint64_t) s << lv) > flushed)
+						return mm_fail(err, MM_ECORRUPT, "describe state: the sketch of feature %u does not add up", j + 1);
+					for (uint32_t i = 0; i < s; i++)
+					{
+						uint64_t	key = mm_load_u64(sj + 8 * (pos + i));
+
+						if (!key_ok(key) || (i > 0 && key < mm_load_u64(sj + 8 * (pos + i - 1))))
+							return mm_fail(err, MM_ECORRUPT, "describe state: the sketch of feature %u is invalid", j + 1);
+					}
+				}
+			}
+			if (wsum != flushed || epos > flushed || eneg > flushed - epos)
+				return mm_fail(err, MM_ECORRUPT, "describe state: the sketch of feature %u does not add up", j + 1);
 		}
-		/* without a threshold every row is in the sample */
-		if (cv > count || cn > nulls || (h.tau == MM_DS_NO_THRESHOLD && cv != count))
-			return mm_fail(err, MM_ECORRUPT, "describe state: the sample of feature %u does not add up", j + 1);
 	}
 	return MM_OK;
 }
@@ -361,29 +562,29 @@ mm_ds_header_ok(const uint8_t *st, size_t size)
 }
 
 static void
-ds_map_header(uint8_t *st, const ds_hdr *hp, mm_ds_view *v)
+ds_map_header(uint8_t *st, const ds_hdr *h, mm_ds_view *v)
 {
-	ds_hdr		h = *hp;
-
-	v->d = h.d;
-	v->k = h.k;
-	v->cap = h.cap;
-	v->nent = h.nent;
-	v->names_len = h.names_len;
-	v->rows = h.rows;
-	v->tau = h.tau;
-	v->mixed = h.mixed;
-	v->names = h.names_len > 0 ? st + MM_DS_HDRSZ : NULL;
-	if (h.d == 0)
+	v->d = h->d;
+	v->k = h->k;
+	v->dlim = h->dlim;
+	v->caps = h->c;
+	v->staged = h->staged;
+	v->names_len = h->names_len;
+	v->flags = h->flags;
+	v->rows = h->rows;
+	v->names = h->names_len > 0 ? st + MM_DS_HDRSZ : NULL;
+	if (h->d == 0)
 	{
-		v->feat = v->ent = v->row = NULL;
-		v->scratch = NULL;
+		v->feat = v->stage = NULL;
+		v->qi = v->table = v->sketch = v->scratch = NULL;
 		return;
 	}
-	v->feat = (double *) (void *) (st + ds_feat_off(&h));
-	v->ent = v->feat + (size_t) h.d * FB_SLOTS;
-	v->scratch = (uint64_t *) (void *) (v->ent + (size_t) h.cap * (h.d + 2));
-	v->row = (double *) (void *) (v->scratch + 3 * (size_t) h.cap);
+	v->feat = (double *) (void *) (st + ds_feat_off(h));
+	v->qi = (uint64_t *) (void *) (st + ds_qi_off(h));
+	v->table = (uint64_t *) (void *) (st + ds_table_off(h));
+	v->sketch = (uint64_t *) (void *) (st + ds_sketch_off(h));
+	v->stage = (double *) (void *) (st + ds_stage_off(h));
+	v->scratch = (uint64_t *) (void *) (v->stage + (size_t) h->c.stage * h->d);
 }
 
 void
@@ -410,164 +611,150 @@ static inline void
 ds_put_counts(uint8_t *st, const mm_ds_view *v)
 {
 	mm_store_u64(st + 24, v->rows);
-	mm_store_u32(st + 36, v->nent);
-	mm_store_u64(st + 40, v->tau);
-	mm_store_u32(st + 48, v->mixed);
+	mm_store_u32(st + 36, v->staged);
+	mm_store_u32(st + 48, v->flags);
 }
 
-uint32_t
-mm_ds_grow_capacity(const mm_ds_view *v, uint64_t incoming)
+static uint32_t
+grow_to(uint32_t cur, uint64_t need, uint32_t max)
 {
-	uint32_t	max = mm_ds_capacity_max(v->d);
-	uint64_t	need = (uint64_t) v->nent + incoming,
-				cap;
+	uint64_t	c = (uint64_t) cur + cur / 2;
 
-	if (v->d == 0 || need <= v->cap || v->cap >= max)
+	if (c < need)
+		c = need;
+	if (c > max)
+		c = max;
+	return (uint32_t) c;
+}
+
+/*
+ * Table and sketch slots a feature may need before a flush (src NULL) or a combine with src:
+ * *tneed, *sneed (maxima over the features); *any_live: some table stays live.
+ */
+static void
+ds_needs(const mm_ds_view *v, const uint8_t *src, uint64_t *tneed, uint64_t *sneed, int *any_live)
+{
+	uint64_t	incoming = v->staged;
+	int			exact = (v->flags & MM_DS_FLAG_EXACT) != 0;
+	const uint8_t *sqi = NULL;
+	ds_hdr		s = {0};
+
+	*tneed = *sneed = 0;
+	*any_live = 0;
+	if (src != NULL)
+	{
+		ds_read_header(src, &s);
+		if (s.d != v->d)
+			return;
+		sqi = src + ds_qi_off(&s);
+		incoming += s.staged;
+	}
+	for (uint32_t j = 0; j < v->d; j++)
+	{
+		const uint64_t *q = v->qi + (size_t) j * MM_DS_QI;
+		uint64_t	m = q[QI_M],
+					items = q[QI_ITEMS],
+					sm = 0,
+					sitems = 0;
+		int			slive = 1;
+
+		if (sqi)
+		{
+			sm = mm_load_u64(sqi + 8 * ((size_t) j * MM_DS_QI + QI_M));
+			sitems = mm_load_u64(sqi + 8 * ((size_t) j * MM_DS_QI + QI_ITEMS));
+			slive = (int) (mm_load_u64(sqi + 8 * ((size_t) j * MM_DS_QI + QI_LEV)) >> 32);
+		}
+		if (exact)
+		{
+			if (m + sm + incoming > *tneed)
+				*tneed = m + sm + incoming;
+			continue;
+		}
+		if (qi_live(q) && slive)
+		{
+			uint64_t	t = m + sm + incoming;
+
+			if (t > v->dlim)
+				t = v->dlim;
+			if (2 * t > *tneed)
+				*tneed = 2 * t;
+			*any_live = 1;
+		}
+		if (items + sitems + incoming > *sneed)
+			*sneed = items + sitems + incoming;
+	}
+}
+
+int
+mm_ds_need(const mm_ds_view *v, const uint8_t *src, mm_ds_caps *c)
+{
+	uint64_t	tneed,
+				sneed;
+	int			any_live;
+
+	if (v->d == 0)
 		return 0;
-	cap = (uint64_t) v->cap * 2;
-	if (cap < need)
-		cap = need;
-	if (cap > max)
-		cap = max;
-	return (uint32_t) cap;
+	*c = v->caps;
+	if (src == NULL)
+	{
+		/* one more row: grow the staging area first, then make room for a flush */
+		if (v->staged < v->caps.stage)
+			return 0;
+		if (v->caps.stage < v->k)
+		{
+			c->stage = grow_to(v->caps.stage, (uint64_t) v->caps.stage * 2, v->k);
+			return 1;
+		}
+	}
+	ds_needs(v, src, &tneed, &sneed, &any_live);
+	if (v->flags & MM_DS_FLAG_EXACT)
+	{
+		if (tneed <= v->caps.table)
+			return 0;
+		c->table = grow_to(v->caps.table, tneed, 0x7fffffffu);
+		return 1;
+	}
+	if (tneed > v->caps.table)
+		c->table = grow_to(v->caps.table, tneed, 2 * v->dlim);
+	else if (!any_live && v->caps.table > 0)
+		c->table = 0;			/* every table is dropped: give the room back */
+	if (sneed > v->caps.sketch)
+		c->sketch = grow_to(v->caps.sketch, sneed, (uint32_t) MM_DS_MAX_LEVELS * v->k);
+	return c->table != v->caps.table || c->sketch != v->caps.sketch;
 }
 
 void
-mm_ds_resize(const uint8_t *src, const mm_ds_view *sv, uint8_t *dst, size_t dstsize, uint32_t cap, mm_ds_view *dv)
+mm_ds_resize(const uint8_t *src, const mm_ds_view *svp, uint8_t *dst, size_t dstsize, const mm_ds_caps *c, mm_ds_view *dv)
 {
-	size_t		keep = MM_DS_HDRSZ + pad8(sv->names_len) +
-		8 * ((size_t) sv->d * FB_SLOTS + (size_t) sv->nent * (sv->d + 2));
+	mm_ds_view	svc = *svp;		/* dv may be svp */
+	const mm_ds_view *sv = &svc;
+	ds_hdr		h;
+	size_t		keep;
+	uint32_t	d = sv->d;
 
+	ds_read_header(src, &h);
+	keep = ds_table_off(&h);
+	memset(dst, 0, dstsize);
 	memcpy(dst, src, keep);
-	memset(dst + keep, 0, dstsize - keep);
-	put_u32_at(dst, 16, cap);
-	put_u32_at(dst, 32, (uint32_t) dstsize);
+	h.c = *c;
+	h.size = (uint32_t) dstsize;
+	h.rows = sv->rows;
+	h.staged = sv->staged;
+	h.flags = sv->flags;
+	ds_write_header(dst, &h);
 	mm_ds_map(dst, dv);
-}
-
-/* Orders two entries' values by their bytes (the tie-break between rows that share a key). */
-static inline int
-ent_vals_cmp(const double *ent, size_t slots, uint32_t a, uint32_t b)
-{
-	return memcmp(ent + a * slots + EN_VALS, ent + b * slots + EN_VALS, (slots - EN_VALS) * 8);
-}
-
-/*
- * Finds the first `keep` distinct rows of ent[0..n) by (key, value bytes): each kept row's
- * first entry gets the multiplicity of all its copies, every other entry multiplicity 0.
- * Returns the number of rows kept; *last gets the key of the keep-th row when there are at
- * least keep distinct rows. scratch: 3 n slots.
- */
-static uint32_t
-ds_select(double *ent, uint32_t n, uint32_t d, uint32_t keep, uint64_t *scratch, uint64_t *last)
-{
-	size_t		slots = (size_t) d + 2;
-	uint64_t   *keys = scratch,
-			   *tmpk = scratch + n;
-	uint32_t   *idx = (uint32_t *) (void *) (scratch + 2 * (size_t) n),
-			   *tmpi = idx + n;
-	uint32_t	kept = 0;
-
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t j = 0; j < d; j++)
 	{
-		keys[i] = slot_u64(ent + i * slots, EN_KEY) & ((1ULL << 56) - 1);
-		idx[i] = i;
+		const uint64_t *q = sv->qi + (size_t) j * MM_DS_QI;
+		uint64_t	tn = (sv->flags & MM_DS_FLAG_EXACT) ? q[QI_M] : (qi_live(q) ? 2 * q[QI_M] : 0);
+
+		if (tn > c->table)
+			tn = 0;				/* only when every table is dropped */
+		memcpy(dv->table + (size_t) j * c->table, sv->table + (size_t) j * sv->caps.table, tn * 8);
+		memcpy(dv->sketch + (size_t) j * c->sketch, sv->sketch + (size_t) j * sv->caps.sketch, q[QI_ITEMS] * 8);
 	}
-	mm_sort_by_key(keys, idx, n, tmpk, tmpi);
-	for (uint32_t a = 0; a < n;)
-	{
-		uint32_t	b = a + 1;
-
-		while (b < n && keys[b] == keys[a])
-			b++;
-		/* a run of entries with one key: order by value bytes (insertion sort; copies compare equal) */
-		for (uint32_t i = a + 1; i < b; i++)
-		{
-			uint32_t	x = idx[i],
-						m = i;
-
-			while (m > a && ent_vals_cmp(ent, slots, idx[m - 1], x) > 0)
-			{
-				idx[m] = idx[m - 1];
-				m--;
-			}
-			idx[m] = x;
-		}
-		for (uint32_t i = a; i < b;)
-		{
-			uint32_t	r = idx[i],
-						g = i + 1;
-			uint64_t	c = slot_u64(ent + r * slots, EN_COUNT);
-
-			while (g < b && ent_vals_cmp(ent, slots, r, idx[g]) == 0)
-			{
-				c += slot_u64(ent + idx[g] * slots, EN_COUNT);
-				set_u64(ent + idx[g] * slots, EN_COUNT, 0);
-				g++;
-			}
-			if (kept < keep)
-			{
-				set_u64(ent + r * slots, EN_COUNT, c);
-				if (++kept == keep)
-					*last = slot_u64(ent + r * slots, EN_KEY);
-			}
-			else
-				set_u64(ent + r * slots, EN_COUNT, 0);
-			i = g;
-		}
-		a = b;
-	}
-	return kept;
+	memcpy(dv->stage, sv->stage, (size_t) sv->staged * d * 8);
 }
-
-/*
- * Keeps the first min(k, cap - 1) distinct rows of a full sample, with their multiplicities,
- * and lowers the threshold to the last one's key when rows were dropped.
- */
-static void
-ds_compact(mm_ds_view *v)
-{
-	size_t		slots = (size_t) v->d + 2;
-	uint32_t	keep = v->k < v->cap ? v->k : v->cap - 1,
-				kept,
-				j = 0;
-	uint64_t	last = v->tau;
-
-	kept = ds_select(v->ent, v->nent, v->d, keep, v->scratch, &last);
-	if (kept == keep)
-		v->tau = last;
-	for (uint32_t i = 0; i < v->nent; i++)
-	{
-		double	   *e = v->ent + i * slots;
-
-		if (slot_u64(e, EN_COUNT) == 0)
-			continue;
-		if (i != j)
-			memcpy(v->ent + j * slots, e, slots * 8);
-		j++;
-	}
-	v->nent = j;
-}
-
-/* Puts a row (d normalised values) with multiplicity c into the sample, compacting a full one first. */
-static inline void
-ds_sample_row(mm_ds_view *v, uint64_t key, uint64_t c, const double *row)
-{
-	double	   *e;
-
-	if (v->nent >= v->cap)
-	{
-		ds_compact(v);
-		if (key > v->tau)
-			return;
-	}
-	e = v->ent + (size_t) v->nent++ * (v->d + 2);
-	set_u64(e, EN_KEY, key);
-	set_u64(e, EN_COUNT, c);
-	memcpy(e + EN_VALS, row, (size_t) v->d * 8);
-}
-
-/* Welford's update on x - shift (the feature's first value), which keeps large offsets exact. */
 static inline void
 ds_add_value(double *blk, size_t dd, double x)
 {
@@ -687,68 +874,365 @@ ds_moments_row_avx(double *feat, size_t d, const double *x, double inv)
 }
 #endif
 
-#define DS_MIX(h, w) ((h) = ((h) ^ (w)) * 0x9E3779B97F4A7C15ULL, (h) ^= (h) >> 29)
 
-static inline uint64_t
-ds_bits(const double *x)
+/* Sorts n keys ascending: LSD radix on bytes, skipping bytes that are all equal. */
+static void
+radix_keys(uint64_t *a, uint64_t *t, size_t n, uint32_t (*cnt)[256])
 {
-	uint64_t	w;
+	uint64_t   *a0 = a;
 
-	memcpy(&w, x, 8);
-	return w;
+	if (n < 2)
+		return;
+	memset(cnt, 0, 8 * 256 * sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64_t	x = a[i];
+
+		cnt[0][x & 0xff]++;
+		cnt[1][(x >> 8) & 0xff]++;
+		cnt[2][(x >> 16) & 0xff]++;
+		cnt[3][(x >> 24) & 0xff]++;
+		cnt[4][(x >> 32) & 0xff]++;
+		cnt[5][(x >> 40) & 0xff]++;
+		cnt[6][(x >> 48) & 0xff]++;
+		cnt[7][x >> 56]++;
+	}
+	for (int b = 0; b < 8; b++)
+	{
+		uint32_t	sum = 0,
+				   *c = cnt[b];
+		uint64_t   *tmp;
+		int			sh = 8 * b;
+
+		if (c[(a[0] >> sh) & 0xff] == n)
+			continue;
+		for (int k = 0; k < 256; k++)
+		{
+			uint32_t	x = c[k];
+
+			c[k] = sum;
+			sum += x;
+		}
+		for (size_t i = 0; i < n; i++)
+		{
+			uint64_t	x = a[i];
+
+			t[c[(x >> sh) & 0xff]++] = x;
+		}
+		tmp = a; a = t; t = tmp;
+	}
+	if (a != a0)
+		memcpy(a0, a, n * 8);
 }
 
-uint64_t
-mm_ds_row_key(const double *x, uint32_t d)
+/* Merges ascending x[0..nx) and y[0..ny) (y read with unaligned loads when ys is set) into out. */
+static size_t
+merge_keys(const uint64_t *x, size_t nx, const uint8_t *ys, const uint64_t *y, size_t ny, uint64_t *out)
 {
-	uint64_t	h0 = 0x6d6d64735f6b6579ULL ^ ((uint64_t) d * 0x9E3779B97F4A7C15ULL),
-				h1 = h0 ^ 0x1111111111111111ULL,
-				h2 = h0 ^ 0x2222222222222222ULL,
-				h3 = h0 ^ 0x3333333333333333ULL,
-				h4 = h0 ^ 0x4444444444444444ULL,
-				h5 = h0 ^ 0x5555555555555555ULL,
-				h6 = h0 ^ 0x6666666666666666ULL,
-				h7 = h0 ^ 0x7777777777777777ULL,
-				h;
-	uint32_t	j = 0;
+	size_t		i = 0,
+				j = 0,
+				o = 0;
 
-	/* eight independent lanes, so the multiplications overlap */
-	for (; j + 8 <= d; j += 8)
+#define YV(k) (ys ? mm_load_u64(ys + 8 * (k)) : y[k])
+	if (ys == NULL)
 	{
-		DS_MIX(h0, ds_bits(x + j));
-		DS_MIX(h1, ds_bits(x + j + 1));
-		DS_MIX(h2, ds_bits(x + j + 2));
-		DS_MIX(h3, ds_bits(x + j + 3));
-		DS_MIX(h4, ds_bits(x + j + 4));
-		DS_MIX(h5, ds_bits(x + j + 5));
-		DS_MIX(h6, ds_bits(x + j + 6));
-		DS_MIX(h7, ds_bits(x + j + 7));
+		/* branch-free: the comparison picks the source */
+		while (i < nx && j < ny)
+		{
+			uint64_t	a = x[i],
+						b = y[j];
+			int			t = b < a;
+
+			out[o++] = t ? b : a;
+			j += t;
+			i += !t;
+		}
 	}
-	for (; j < d; j++)
-		DS_MIX(h0, ds_bits(x + j));
-	h0 ^= h4 * 0xC2B2AE3D27D4EB4FULL;
-	h1 ^= h5 * 0xC2B2AE3D27D4EB4FULL;
-	h2 ^= h6 * 0xC2B2AE3D27D4EB4FULL;
-	h3 ^= h7 * 0xC2B2AE3D27D4EB4FULL;
-	h = h0;
-	DS_MIX(h, h1);
-	DS_MIX(h, h2);
-	DS_MIX(h, h3);
-	return mm_fmix64(h ^ mm_fmix64(MM_DS_SEED)) >> 11;
+	while (i < nx && j < ny)
+	{
+		uint64_t	b = YV(j);
+
+		if (x[i] <= b)
+			out[o++] = x[i++];
+		else
+		{
+			out[o++] = b;
+			j++;
+		}
+	}
+	while (i < nx)
+		out[o++] = x[i++];
+	while (j < ny)
+	{
+		out[o++] = YV(j);
+		j++;
+	}
+#undef YV
+	return o;
+}
+
+/* Compacts cur[0..n) (n >= 2) of level h: the odd item out stays in *left, half goes to out. */
+static size_t
+ds_compact_level(const uint64_t *cur, size_t n, uint32_t h, uint64_t *q, uint64_t *out, uint64_t *left, int *hasleft)
+{
+	uint64_t	w = (uint64_t) 1 << h;
+	size_t		o;
+
+	*hasleft = (int) (n & 1);
+	if (n & 1)
+		*left = cur[--n];
+	/* offset 0 overestimates ranks by at most w, offset 1 underestimates: balance the totals */
+	if (q[QI_EPOS] <= q[QI_ENEG])
+	{
+		o = 0;
+		q[QI_EPOS] += w;
+	}
+	else
+	{
+		o = 1;
+		q[QI_ENEG] += w;
+	}
+	for (size_t i = 0; i < n / 2; i++)
+		out[i] = cur[o + 2 * i];
+	return n / 2;
+}
+
+/* Scratch areas of a mapped state. */
+typedef struct ds_scr
+{
+	uint32_t	(*cnt)[256];
+	uint64_t   *col,
+			   *tmp,
+			   *a,
+			   *b,
+			   *out;
+} ds_scr;
+
+static void
+ds_scratch(const mm_ds_view *v, ds_scr *s)
+{
+	uint64_t   *p = v->scratch;
+	size_t		big = (size_t) v->caps.stage +
+		((size_t) 3 * v->k < 2 * (size_t) v->caps.sketch ? (size_t) 3 * v->k : 2 * (size_t) v->caps.sketch);
+
+	s->cnt = (uint32_t (*)[256]) (void *) p;
+	s->col = p + DS_CNT_SLOTS;
+	s->tmp = s->col + v->caps.stage;
+	s->a = s->tmp + v->caps.stage;
+	s->b = s->a + big;
+	s->out = s->b + big;
+}
+
+/* A feature's sketch is out of shape (only a corrupt state that passed the header check): empty it. */
+static int
+ds_sketch_sane(const mm_ds_view *v, uint64_t *q, uint64_t more)
+{
+	uint32_t	lv = qi_levels(q);
+	uint64_t	sum = 0;
+
+	if (lv <= MM_DS_MAX_LEVELS)
+		for (uint32_t h = 0; h < lv; h++)
+			sum += qi_size(q, h) < v->k ? qi_size(q, h) : (uint64_t) 1 << 40;
+	if (lv <= MM_DS_MAX_LEVELS && sum == q[QI_ITEMS] && sum + more <= v->caps.sketch)
+		return 1;
+	qi_set_lev(q, 0, qi_live(q));
+	q[QI_ITEMS] = 0;
+	for (int i = 0; i < 32; i++)
+		q[QI_SIZES + i] = 0;
+	return 0;
+}
+
+/* Folds the sorted keys col[0..c) (weight 1) into feature j's sketch. */
+static void
+ds_sketch_push(const mm_ds_view *v, uint32_t j, const uint64_t *col, size_t c, const ds_scr *s)
+{
+	uint64_t   *q = v->qi + (size_t) j * MM_DS_QI,
+			   *base = v->sketch + (size_t) j * v->caps.sketch,
+				left[MM_DS_MAX_LEVELS];
+	int			hasleft[MM_DS_MAX_LEVELS];
+	uint32_t	levels,
+				h = 0;
+	uint64_t	items,
+				below,
+				sz,
+				pos;
+	size_t		n;
+
+	if (c == 0)
+		return;
+	ds_sketch_sane(v, q, c);
+	levels = qi_levels(q);
+	items = q[QI_ITEMS];
+	sz = levels > 0 ? qi_size(q, 0) : 0;
+	n = merge_keys(base + items - sz, sz, NULL, col, c, s->a);
+	below = sz;
+	while (n >= v->k && h + 1 < MM_DS_MAX_LEVELS)
+	{
+		size_t		half = ds_compact_level(s->a, n, h, q, s->b, &left[h], &hasleft[h]);
+
+		h++;
+		sz = h < levels ? qi_size(q, h) : 0;
+		n = merge_keys(base + items - below - sz, sz, NULL, s->b, half, s->a);
+		below += sz;
+	}
+	pos = items - below;
+	memcpy(base + pos, s->a, n * 8);
+	qi_set_size(q, h, (uint32_t) n);
+	pos += n;
+	for (uint32_t g = h; g-- > 0;)
+	{
+		if (hasleft[g])
+			base[pos++] = left[g];
+		qi_set_size(q, g, (uint32_t) hasleft[g]);
+	}
+	if (h + 1 > levels)
+		levels = h + 1;
+	qi_set_lev(q, levels, qi_live(q));
+	q[QI_ITEMS] = pos;
+}
+
+/*
+ * Folds the sorted keys col[0..c) into feature j's table of distinct values; drops the table
+ * when the union has more than D distinct values. tmp: 2 c slots.
+ */
+static void
+ds_table_push(const mm_ds_view *v, uint32_t j, const uint64_t *col, size_t c, uint64_t *tmp)
+{
+	uint64_t   *q = v->qi + (size_t) j * MM_DS_QI,
+			   *t = v->table + (size_t) j * v->caps.table;
+	uint64_t	m = q[QI_M],
+				r = 0,
+				u = 0,
+				i,
+				k;
+
+	if (!qi_live(q) || c == 0)
+		return;
+	if (2 * m > v->caps.table)
+		m = 0;					/* only a corrupt state */
+	/* run lengths of the batch */
+	for (size_t a = 0; a < c;)
+	{
+		size_t		b = a + 1;
+
+		while (b < c && col[b] == col[a])
+			b++;
+		tmp[2 * r] = col[a];
+		tmp[2 * r + 1] = b - a;
+		r++;
+		a = b;
+	}
+	/* distinct values of the union */
+	for (i = 0, k = 0; i < m || k < r; u++)
+	{
+		if (k >= r || (i < m && t[2 * i] < tmp[2 * k]))
+			i++;
+		else if (i >= m || tmp[2 * k] < t[2 * i])
+			k++;
+		else
+		{
+			i++;
+			k++;
+		}
+	}
+	if (u > v->dlim || 2 * u > v->caps.table)
+	{
+		qi_set_lev(q, qi_levels(q), 0);
+		q[QI_M] = 0;
+		return;
+	}
+	/* merge from the back, in place */
+	{
+		uint64_t	o = u;
+
+		i = m;
+		k = r;
+		while (k > 0)
+		{
+			o--;
+			if (i > 0 && t[2 * (i - 1)] > tmp[2 * (k - 1)])
+			{
+				t[2 * o] = t[2 * (i - 1)];
+				t[2 * o + 1] = t[2 * (i - 1) + 1];
+				i--;
+			}
+			else if (i > 0 && t[2 * (i - 1)] == tmp[2 * (k - 1)])
+			{
+				t[2 * o] = tmp[2 * (k - 1)];
+				t[2 * o + 1] = t[2 * (i - 1) + 1] + tmp[2 * (k - 1) + 1];
+				i--;
+				k--;
+			}
+			else
+			{
+				t[2 * o] = tmp[2 * (k - 1)];
+				t[2 * o + 1] = tmp[2 * (k - 1) + 1];
+				k--;
+			}
+		}
+	}
+	q[QI_M] = u;
+}
+
+/* Folds the staged rows into every feature's table and sketch (or value list) and empties the staging area. */
+static void
+ds_flush(uint8_t *st, mm_ds_view *v)
+{
+	ds_scr		s;
+	uint32_t	d = v->d,
+				n = v->staged;
+	int			exact = (v->flags & MM_DS_FLAG_EXACT) != 0;
+
+	if (n == 0)
+		return;
+	ds_scratch(v, &s);
+	for (uint32_t j = 0; j < d; j++)
+	{
+		uint64_t   *q = v->qi + (size_t) j * MM_DS_QI;
+		const double *x = v->stage + j;
+		size_t		c = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+		{
+			uint64_t	bits;
+
+			memcpy(&bits, x + (size_t) i * d, 8);
+			if (bits != MM_DS_NULL_BITS)
+				s.col[c++] = f64_ord(x[(size_t) i * d]);
+		}
+		if (exact)
+		{
+			uint64_t	m = q[QI_M];
+
+			if (m <= v->caps.table && c <= v->caps.table - m)
+			{
+				memcpy(v->table + (size_t) j * v->caps.table + m, s.col, c * 8);
+				q[QI_M] = m + c;
+			}
+			continue;
+		}
+		radix_keys(s.col, s.tmp, c, s.cnt);
+		ds_table_push(v, j, s.col, c, s.b);
+		ds_sketch_push(v, j, s.col, c, &s);
+	}
+	v->staged = 0;
+	ds_put_counts(st, v);
 }
 
 void
 mm_ds_add(uint8_t *st, mm_ds_view *v, const double *vals, const uint8_t *present)
 {
-	double	   *row = v->row;
 	uint32_t	d = v->d;
-	uint64_t	key;
+	double	   *row;
 
+	if (v->staged >= v->caps.stage)
+		ds_flush(st, v);
+	row = v->stage + (size_t) v->staged * d;
 	if (present == NULL)
 	{
 		uint64_t	c = slot_u64(v->feat, 0);
 
-		if (!v->mixed && c > 0)
+		if (!(v->flags & MM_DS_FLAG_MIXED) && c > 0)
 		{
 			/* every feature has c values: one reciprocal for all */
 #ifdef DS_HAVE_AVX
@@ -762,19 +1246,13 @@ mm_ds_add(uint8_t *st, mm_ds_view *v, const double *vals, const uint8_t *present
 		else
 			for (uint32_t j = 0; j < d; j++)
 				ds_add_value(v->feat + j, d, vals[j]);
-		key = mm_ds_row_key(vals, d);
-		if (key <= v->tau)
-		{
-			for (uint32_t j = 0; j < d; j++)
-				row[j] = vals[j] == 0 ? 0 : vals[j];	/* -0 and 0 are one value */
-			ds_sample_row(v, key, 1, row);
-		}
+		memcpy(row, vals, (size_t) d * 8);
 	}
 	else
 	{
 		size_t		k = 0;
 
-		if (!v->mixed)
+		if (!(v->flags & MM_DS_FLAG_MIXED))
 			for (uint32_t j = 1; j < d; j++)
 				set_u64(v->feat, j, slot_u64(v->feat, 0));
 		for (uint32_t j = 0; j < d; j++)
@@ -787,20 +1265,18 @@ mm_ds_add(uint8_t *st, mm_ds_view *v, const double *vals, const uint8_t *present
 
 				set_u64(blk, FB_NULLS * (size_t) d, slot_u64(blk, FB_NULLS * (size_t) d) + 1);
 				memcpy(row + j, &nb, 8);
-				v->mixed = 1;
+				v->flags |= MM_DS_FLAG_MIXED;
 			}
 			else
 			{
 				double		x = vals[k++];
 
 				ds_add_value(blk, d, x);
-				row[j] = x == 0 ? 0 : x;
+				row[j] = x;
 			}
 		}
-		key = mm_ds_row_key(row, d);
-		if (key <= v->tau)
-			ds_sample_row(v, key, 1, row);
 	}
+	v->staged++;
 	v->rows++;
 	ds_put_counts(st, v);
 }
@@ -820,17 +1296,162 @@ mm_ds_add_null_rows(uint8_t *st, mm_ds_view *v, uint64_t k)
 	ds_put_counts(st, v);
 }
 
+/* Merges src's sketch of feature j (validated, any alignment) into dst's. */
+static void
+ds_sketch_merge(const mm_ds_view *v, uint32_t j, const uint8_t *sq, const uint8_t *sbase, const ds_scr *s)
+{
+	uint64_t   *q = v->qi + (size_t) j * MM_DS_QI,
+			   *base = v->sketch + (size_t) j * v->caps.sketch;
+	uint32_t	la = qi_levels(q),
+				lb = (uint32_t) mm_load_u64(sq + 8 * QI_LEV),
+				h,
+				newsz[MM_DS_MAX_LEVELS] = {0};
+	uint64_t	ia = q[QI_ITEMS],
+				ib = mm_load_u64(sq + 8 * QI_ITEMS),
+				pa = ia,
+				pb = ib,
+				opos = 0,
+				pos = 0;
+	size_t		cb = 0;
+
+	if (ib == 0)
+		return;
+	if (!ds_sketch_sane(v, q, ib))
+	{
+		la = 0;
+		ia = pa = 0;
+	}
+	q[QI_EPOS] += mm_load_u64(sq + 8 * QI_EPOS);
+	q[QI_ENEG] += mm_load_u64(sq + 8 * QI_ENEG);
+	for (h = 0; h < MM_DS_MAX_LEVELS && (h < la || h < lb || cb > 0); h++)
+	{
+		uint32_t	sa = h < la ? qi_size(q, h) : 0,
+					sb = h < lb ? (uint32_t) (mm_load_u64(sq + 8 * (QI_SIZES + h / 2)) >> (32 * (h & 1))) : 0;
+		size_t		n;
+		uint64_t   *cur = s->out + opos;
+
+		pa -= sa;
+		pb -= sb;
+		n = merge_keys(base + pa, sa, sbase + 8 * pb, NULL, sb, s->a);
+		n = merge_keys(s->a, n, NULL, s->b, cb, cur);
+		cb = 0;
+		if (n >= v->k && h + 1 < MM_DS_MAX_LEVELS)
+		{
+			uint64_t	left;
+			int			hasleft;
+
+			cb = ds_compact_level(cur, n, h, q, s->b, &left, &hasleft);
+			cur[0] = left;
+			n = (size_t) hasleft;
+		}
+		newsz[h] = (uint32_t) n;
+		opos += n;
+	}
+	/* write the levels back, the highest first */
+	for (uint32_t g = h; g-- > 0;)
+	{
+		uint64_t	start = 0;
+
+		for (uint32_t e = 0; e < g; e++)
+			start += newsz[e];
+		memcpy(base + pos, s->out + start, (size_t) newsz[g] * 8);
+		pos += newsz[g];
+	}
+	for (uint32_t g = 0; g < MM_DS_MAX_LEVELS; g++)
+		qi_set_size(q, g, g < h ? newsz[g] : 0);
+	qi_set_lev(q, h, qi_live(q));
+	q[QI_ITEMS] = pos;
+}
+
+/* Merges src's table of feature j (validated, any alignment) into dst's, or drops dst's. */
+static void
+ds_table_merge(const mm_ds_view *v, uint32_t j, const uint8_t *sq, const uint8_t *st)
+{
+	uint64_t   *q = v->qi + (size_t) j * MM_DS_QI,
+			   *t = v->table + (size_t) j * v->caps.table;
+	uint64_t	m = q[QI_M],
+				r = mm_load_u64(sq + 8 * QI_M),
+				u = 0,
+				i,
+				k;
+
+	if (!qi_live(q))
+		return;
+	if (!(mm_load_u64(sq + 8 * QI_LEV) >> 32))
+	{
+		qi_set_lev(q, qi_levels(q), 0);
+		q[QI_M] = 0;
+		return;
+	}
+#define SK(x) mm_load_u64(st + 16 * (x))
+#define SC(x) mm_load_u64(st + 16 * (x) + 8)
+	for (i = 0, k = 0; i < m || k < r; u++)
+	{
+		if (k >= r || (i < m && t[2 * i] < SK(k)))
+			i++;
+		else if (i >= m || SK(k) < t[2 * i])
+			k++;
+		else
+		{
+			i++;
+			k++;
+		}
+	}
+	if (u > v->dlim || 2 * u > v->caps.table)
+	{
+		qi_set_lev(q, qi_levels(q), 0);
+		q[QI_M] = 0;
+		return;
+	}
+	{
+		uint64_t	o = u;
+
+		i = m;
+		k = r;
+		while (k > 0)
+		{
+			o--;
+			if (i > 0 && t[2 * (i - 1)] > SK(k - 1))
+			{
+				t[2 * o] = t[2 * (i - 1)];
+				t[2 * o + 1] = t[2 * (i - 1) + 1];
+				i--;
+			}
+			else if (i > 0 && t[2 * (i - 1)] == SK(k - 1))
+			{
+				t[2 * o + 1] = t[2 * (i - 1) + 1] + SC(k - 1);
+				t[2 * o] = SK(k - 1);
+				i--;
+				k--;
+			}
+			else
+			{
+				t[2 * o] = SK(k - 1);
+				t[2 * o + 1] = SC(k - 1);
+				k--;
+			}
+		}
+	}
+#undef SK
+#undef SC
+	q[QI_M] = u;
+}
+
 mm_status
 mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, mm_err *err)
 {
 	ds_hdr		s;
 	mm_status	rc;
 	const uint8_t *sfeat,
-			   *sent;
-	size_t		slots,
-				dd = v->d;
+			   *sqi,
+			   *stab,
+			   *ssk,
+			   *sstg;
+	size_t		dd = v->d;
 	uint64_t	na0,
 				nb0;
+	int			smixed;
+	ds_scr		scr;
 
 	if ((rc = mm_ds_validate(src, srcsize, err)) != MM_OK)
 		return rc;
@@ -845,9 +1466,23 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 	if (s.names_len != v->names_len ||
 		(s.names_len > 0 && memcmp(src + MM_DS_HDRSZ, v->names, s.names_len) != 0))
 		return mm_fail(err, MM_EMISMATCH, "cannot combine describe states with different feature names");
+	if ((s.flags & MM_DS_FLAG_EXACT) != (v->flags & MM_DS_FLAG_EXACT))
+		return mm_fail(err, MM_EMISMATCH, "cannot combine describe states with different quantile modes");
+	{
+		uint64_t	tneed,
+					sneed;
+		int			any_live;
+
+		ds_needs(v, src, &tneed, &sneed, &any_live);
+		if (tneed > v->caps.table || ((v->flags & MM_DS_FLAG_EXACT) == 0 && sneed > v->caps.sketch))
+			return mm_fail(err, MM_EINVAL, "describe: the state has no room for the combine");
+	}
 	sfeat = src + ds_feat_off(&s);
-	sent = src + ds_ent_off(&s);
-	slots = (size_t) s.d + 2;
+	sqi = src + ds_qi_off(&s);
+	stab = src + ds_table_off(&s);
+	ssk = src + ds_sketch_off(&s);
+	sstg = src + ds_stage_off(&s);
+	smixed = (s.flags & MM_DS_FLAG_MIXED) != 0;
 	/* an unmixed state's count[0] holds for every feature; every count is written below */
 	na0 = slot_u64(v->feat, 0);
 	nb0 = mm_load_u64(sfeat);
@@ -855,12 +1490,15 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 	{
 		double	   *blk = v->feat + j;
 		const uint8_t *b = sfeat + (size_t) j * 8;
-		uint64_t	na = v->mixed ? slot_u64(blk, FB_COUNT * dd) : na0,
-					nb = s.mixed ? mm_load_u64(b + 8 * FB_COUNT * (size_t) s.d) : nb0;
+		uint64_t	na = (v->flags & MM_DS_FLAG_MIXED) ? slot_u64(blk, FB_COUNT * dd) : na0,
+					nb = smixed ? mm_load_u64(b + 8 * FB_COUNT * (size_t) s.d) : nb0;
 
 		set_u64(blk, FB_NULLS * dd, slot_u64(blk, FB_NULLS * dd) + mm_load_u64(b + 8 * FB_NULLS * (size_t) s.d));
 		if (nb == 0)
+		{
+			set_u64(blk, FB_COUNT * dd, na);
 			continue;
+		}
 		if (na == 0)
 		{
 			blk[FB_SHIFT * dd] = mm_load_f64(b + 8 * FB_SHIFT * (size_t) s.d);
@@ -885,59 +1523,40 @@ mm_ds_combine(uint8_t *dst, mm_ds_view *v, const uint8_t *src, size_t srcsize, m
 		}
 		set_u64(blk, FB_COUNT * dd, na + nb);
 	}
-	v->mixed |= s.mixed;
-	/* the sample of the union: src's entries under dst's threshold join dst's */
-	for (uint32_t i = 0; i < s.nent; i++)
+	v->flags |= s.flags & MM_DS_FLAG_MIXED;
+	/* the flushed values: tables (or value lists) and sketches */
+	ds_scratch(v, &scr);
+	for (uint32_t j = 0; j < v->d; j++)
 	{
-		const uint8_t *e = sent + 8 * slots * i;
-		uint64_t	key = mm_load_u64(e + 8 * EN_KEY);
+		const uint8_t *sq = sqi + 8 * (size_t) j * MM_DS_QI;
 
-		if (key > v->tau)
-			continue;
-		memcpy(v->row, e + 8 * EN_VALS, (size_t) s.d * 8);
-		ds_sample_row(v, key, mm_load_u64(e + 8 * EN_COUNT), v->row);
-	}
-	/* a threshold only ever falls: the smaller one holds for the union */
-	if (s.tau < v->tau)
-	{
-		uint32_t	j = 0;
-
-		v->tau = s.tau;
-		for (uint32_t i = 0; i < v->nent; i++)
+		if (v->flags & MM_DS_FLAG_EXACT)
 		{
-			double	   *e = v->ent + i * slots;
+			uint64_t   *q = v->qi + (size_t) j * MM_DS_QI,
+						m = q[QI_M],
+						r = mm_load_u64(sq + 8 * QI_M);
 
-			if (slot_u64(e, EN_KEY) > v->tau)
-				continue;
-			if (i != j)
-				memcpy(v->ent + j * slots, e, slots * 8);
-			j++;
+			if (m <= v->caps.table && r <= v->caps.table - m)
+			{
+				memcpy(v->table + (size_t) j * v->caps.table + m, stab + 8 * (size_t) j * s.c.table, r * 8);
+				q[QI_M] = m + r;
+			}
+			continue;
 		}
-		v->nent = j;
+		ds_table_merge(v, j, sq, stab + 8 * (size_t) j * s.c.table);
+		ds_sketch_merge(v, j, sq, ssk + 8 * (size_t) j * s.c.sketch, &scr);
+	}
+	/* src's staged rows join dst's staging area (their moments are merged above) */
+	for (uint32_t i = 0; i < s.staged; i++)
+	{
+		if (v->staged >= v->caps.stage)
+			ds_flush(dst, v);
+		memcpy(v->stage + (size_t) v->staged * dd, sstg + 8 * (size_t) i * dd, dd * 8);
+		v->staged++;
 	}
 	v->rows += s.rows;
 	ds_put_counts(dst, v);
 	return MM_OK;
-}
-
-/* Order-preserving map of a finite double's bits to an unsigned integer. */
-static inline uint64_t
-f64_ord(double x)
-{
-	uint64_t	u;
-
-	memcpy(&u, &x, 8);
-	return (u >> 63) ? ~u : u | 0x8000000000000000ULL;
-}
-
-static inline double
-ord_f64(uint64_t u)
-{
-	double		x;
-
-	u = (u >> 63) ? u & 0x7fffffffffffffffULL : ~u;
-	memcpy(&x, &u, 8);
-	return x;
 }
 
 /* Sorts (a[i], w[i]) by a, LSD radix on bytes, skipping bytes that are all equal. */
@@ -947,6 +1566,8 @@ radix_pairs(uint64_t *a, uint64_t *w, size_t n, uint64_t *ta, uint64_t *tw, size
 	uint64_t   *a0 = a,
 			   *w0 = w;
 
+	if (n < 2)
+		return;
 	memset(cnt, 0, 8 * 256 * sizeof(size_t));
 	for (size_t i = 0; i < n; i++)
 		for (int b = 0; b < 8; b++)
@@ -989,8 +1610,8 @@ clampd(double x, double lo, double hi)
 }
 
 /*
- * numpy's 'linear' quantile q of the multiset where sorted value v[i] occurs w[i] times
- * (total W): virtual index q (W - 1), and numpy's lerp (b - (b - a)(1 - t) when t >= 0.5).
+ * numpy's 'linear' quantile q of the multiset where sorted key v[i] occurs w[i] times (w NULL:
+ * once each; total W): virtual index q (W - 1), and numpy's lerp (b - (b - a)(1 - t) when t >= 0.5).
  */
 static double
 weighted_quantile(const uint64_t *v, const uint64_t *w, size_t m, uint64_t total, double q)
@@ -1005,15 +1626,67 @@ weighted_quantile(const uint64_t *v, const uint64_t *w, size_t m, uint64_t total
 				cum = 0;
 	size_t		i = 0;
 
-	while (i < m && cum + w[i] <= r)
-		cum += w[i++];
-	a = ord_f64(v[i]);
-	if (r + 1 < cum + w[i] || i + 1 >= m)
-		b = a;
+	if (w == NULL)
+	{
+		i = r < m ? (size_t) r : m - 1;
+		a = ord_f64(v[i]);
+		b = i + 1 < m ? ord_f64(v[i + 1]) : a;
+	}
 	else
-		b = ord_f64(v[i + 1]);
+	{
+		while (i < m && cum + w[i] <= r)
+			cum += w[i++];
+		if (i >= m)
+			i = m - 1;
+		a = ord_f64(v[i]);
+		if (r + 1 < cum + w[i] || i + 1 >= m)
+			b = a;
+		else
+			b = ord_f64(v[i + 1]);
+	}
 	diff = b - a;
 	return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+/* The sketch quantile: the first key whose cumulative weight reaches q W (keys sorted). */
+static double
+sketch_quantile(const uint64_t *v, const uint64_t *w, size_t m, uint64_t total, double q)
+{
+	double		target = q * (double) total;
+	uint64_t	cum = 0;
+
+	for (size_t i = 0; i < m; i++)
+	{
+		cum += w[i];
+		if ((double) cum >= target)
+			return ord_f64(v[i]);
+	}
+	return ord_f64(v[m - 1]);
+}
+
+/* Room a flush of the staged rows needs (the final works on a flushed copy). */
+static void
+ds_flush_caps(const mm_ds_view *v, mm_ds_caps *c)
+{
+	*c = v->caps;
+	for (uint32_t j = 0; j < v->d; j++)
+	{
+		const uint64_t *q = v->qi + (size_t) j * MM_DS_QI;
+		uint64_t	t;
+
+		if (v->flags & MM_DS_FLAG_EXACT)
+			t = q[QI_M] + v->staged;
+		else
+		{
+			t = qi_live(q) ? 2 * (q[QI_M] + v->staged) : 0;
+			if (t > 2 * (uint64_t) v->dlim)
+				t = 2 * (uint64_t) v->dlim;
+			if (q[QI_ITEMS] + v->staged > c->sketch)
+				c->sketch = (uint32_t) (q[QI_ITEMS] + v->staged);
+		}
+		if (t > c->table)
+			c->table = (uint32_t) t;
+	}
 }
 
 mm_status
@@ -1021,16 +1694,18 @@ mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary
 {
 	ds_hdr		h;
 	mm_status	rc;
-	double	   *ent = NULL;
-	uint64_t   *scratch = NULL,
-			   *vals = NULL;
-	size_t		(*cnt)[256] = NULL;
+	uint8_t    *cp = NULL,
+			   *fl = NULL;
+	mm_ds_view	v,
+				fv;
+	mm_ds_caps	caps;
+	size_t		flsize;
 	const uint8_t *np,
 			   *feat;
-	size_t		slots;
-	uint32_t	kept = 0,
-				m;
-	uint64_t	last = 0;
+	uint64_t   *vals = NULL,
+			   *wts = NULL;
+	size_t		(*cnt)[256] = NULL;
+	size_t		nmax = 0;
 
 	if ((rc = mm_ds_validate(st, size, err)) != MM_OK)
 		return rc;
@@ -1040,34 +1715,60 @@ mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary
 	out->features = mm_alloc_array(a, h.d, sizeof(mm_ds_feature));
 	if (!out->features)
 		return mm_fail(err, MM_ENOMEM, "out of memory");
-	slots = (size_t) h.d + 2;
-	if (h.nent > 0)
+	if (h.d == 0)
+		return MM_OK;
+	/* an aligned copy with the staged rows flushed */
+	cp = mm_alloc_array(a, size + 8, 1);
+	if (!cp)
+		return mm_fail(err, MM_ENOMEM, "out of memory");
 	{
-		ent = mm_alloc_array(a, (size_t) h.nent * slots, 8);
-		scratch = mm_alloc_array(a, 3 * (size_t) h.nent, 8);
-		vals = mm_alloc_array(a, 4 * (size_t) h.nent, 8);
-		cnt = mm_alloc_array(a, 8 * 256, sizeof(size_t));
-		if (!ent || !scratch || !vals || !cnt)
+		uint8_t    *al = cp + ((8 - ((uintptr_t) (cp + MM_DS_HDRSZ) & 7)) & 7);
+
+		memcpy(al, st, size);
+		mm_ds_map(al, &v);
+		ds_flush_caps(&v, &caps);
+		flsize = ds_size(h.d, h.names_len, &caps, h.k);
+		fl = mm_alloc_array(a, flsize + 8, 1);
+		if (!fl)
 			return mm_fail(err, MM_ENOMEM, "out of memory");
-		memcpy(ent, st + ds_ent_off(&h), (size_t) h.nent * slots * 8);
-		kept = ds_select(ent, h.nent, h.d, h.k, scratch, &last);
+		fl += (8 - ((uintptr_t) (fl + MM_DS_HDRSZ) & 7)) & 7;
+		mm_ds_resize(al, &v, fl, flsize, &caps, &fv);
+		ds_flush(fl, &fv);
 	}
-	(void) kept;
+	for (uint32_t j = 0; j < h.d; j++)
+	{
+		const uint64_t *q = fv.qi + (size_t) j * MM_DS_QI;
+		size_t		n = (h.flags & MM_DS_FLAG_EXACT) ? q[QI_M] : (qi_live(q) ? q[QI_M] : q[QI_ITEMS]);
+
+		if (n > nmax)
+			nmax = n;
+	}
+	if (nmax > 0)
+	{
+		vals = mm_alloc_array(a, 2 * nmax, 8);
+		wts = mm_alloc_array(a, 2 * nmax, 8);
+		cnt = mm_alloc_array(a, 8 * 256, sizeof(size_t));
+		if (!vals || !wts || !cnt)
+			return mm_fail(err, MM_ENOMEM, "out of memory");
+	}
 	feat = st + ds_feat_off(&h);
 	np = h.names_len > 0 ? st + MM_DS_HDRSZ : NULL;
 	for (uint32_t j = 0; j < h.d; j++)
 	{
 		const uint8_t *b = feat + (size_t) j * 8;
+		const uint64_t *q = fv.qi + (size_t) j * MM_DS_QI;
 		mm_ds_feature *f = &out->features[j];
 		double		n,
 					m2;
-		uint64_t	total = 0,
-				   *w;
+		double		qs[3] = {0.25, 0.5, 0.75},
+					res[3];
 
-		f->count = mm_load_u64(h.mixed ? b : feat);
+		f->count = mm_load_u64((h.flags & MM_DS_FLAG_MIXED) ? b : feat);
 		f->nulls = mm_load_u64(b + 8 * FB_NULLS * (size_t) h.d);
 		f->name = NULL;
 		f->name_len = 0;
+		f->exact = 1;
+		f->rank_error = 0;
 		if (np)
 		{
 			f->name_len = mm_load_u32(np);
@@ -1086,33 +1787,55 @@ mm_ds_summarise(const uint8_t *st, size_t size, const mm_alloc *a, mm_ds_summary
 		f->std_sample = f->count > 1 ? sqrt(m2 / (n - 1)) : NAN;
 		f->min = mm_load_f64(b + 8 * FB_MIN * (size_t) h.d);
 		f->max = mm_load_f64(b + 8 * FB_MAX * (size_t) h.d);
-		/* the sampled values of this feature with their multiplicities, sorted */
-		w = vals + h.nent;
-		m = 0;
-		for (uint32_t i = 0; i < h.nent; i++)
+		if (h.flags & MM_DS_FLAG_EXACT)
 		{
-			const double *e = ent + i * slots;
-			uint64_t	c = slot_u64(e, EN_COUNT),
-						bits = slot_u64(e, EN_VALS + j);
+			size_t		m = q[QI_M];
 
-			if (c == 0 || bits == MM_DS_NULL_BITS)
-				continue;
-			vals[m] = f64_ord(e[EN_VALS + j]);
-			w[m++] = c;
-			total += c;
+			memcpy(vals, fv.table + (size_t) j * fv.caps.table, m * 8);
+			radix_pairs(vals, wts, m, vals + nmax, wts + nmax, cnt);
+			for (int i = 0; i < 3; i++)
+				res[i] = weighted_quantile(vals, NULL, m, m, qs[i]);
 		}
-		if (m == 0)				/* every sampled row has this feature NULL */
+		else if (qi_live(q))
 		{
-			f->p25 = f->p50 = f->p75 = NAN;
-			continue;
+			size_t		m = q[QI_M];
+			const uint64_t *t = fv.table + (size_t) j * fv.caps.table;
+
+			for (size_t i = 0; i < m; i++)
+			{
+				vals[i] = t[2 * i];
+				wts[i] = t[2 * i + 1];
+			}
+			for (int i = 0; i < 3; i++)
+				res[i] = weighted_quantile(vals, wts, m, f->count, qs[i]);
 		}
-		radix_pairs(vals, w, m, vals + 2 * (size_t) h.nent, vals + 3 * (size_t) h.nent, cnt);
-		f->p25 = weighted_quantile(vals, w, m, total, 0.25);
-		f->p50 = weighted_quantile(vals, w, m, total, 0.50);
-		f->p75 = weighted_quantile(vals, w, m, total, 0.75);
-		f->p25 = clampd(f->p25, f->min, f->max);
-		f->p50 = clampd(f->p50, f->min, f->max);
-		f->p75 = clampd(f->p75, f->min, f->max);
+		else
+		{
+			const uint64_t *base = fv.sketch + (size_t) j * fv.caps.sketch;
+			uint64_t	pos = q[QI_ITEMS],
+						e = q[QI_EPOS] > q[QI_ENEG] ? q[QI_EPOS] : q[QI_ENEG];
+			size_t		m = 0;
+
+			for (uint32_t lv = 0; lv < qi_levels(q); lv++)
+			{
+				uint32_t	s = qi_size(q, lv);
+
+				pos -= s;
+				for (uint32_t i = 0; i < s; i++)
+				{
+					vals[m] = base[pos + i];
+					wts[m++] = (uint64_t) 1 << lv;
+				}
+			}
+			radix_pairs(vals, wts, m, vals + nmax, wts + nmax, cnt);
+			for (int i = 0; i < 3; i++)
+				res[i] = sketch_quantile(vals, wts, m, f->count, qs[i]);
+			f->exact = 0;
+			f->rank_error = (double) e / n;
+		}
+		f->p25 = clampd(res[0], f->min, f->max);
+		f->p50 = clampd(res[1], f->min, f->max);
+		f->p75 = clampd(res[2], f->min, f->max);
 	}
 	return MM_OK;
 }

@@ -14,6 +14,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "mm_pg.h"
 #include "mm_stats.h"
@@ -132,33 +133,89 @@ encode_names(ArrayType *na, int d, Size *len)
 }
 
 static bytea *
-new_describe_state(MemoryContext aggcxt, uint32 d, const uint8 *names, Size names_len, uint64 null_rows)
+new_describe_state(MemoryContext aggcxt, uint32 d, const uint8 *names, Size names_len, uint64 null_rows, uint32 flags)
 {
-	uint32		cap = mm_ds_initial_capacity(d);
-	Size		size = mm_ds_state_size(d, names_len, cap);
+	mm_ds_caps	caps;
+	Size		size;
 	bytea	   *st;
 
+	mm_ds_initial_caps(d, flags, &caps);
+	size = mm_ds_state_size(d, names_len, &caps);
 	if (size == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("describe supports at most %d features, got %u", MM_DS_MAX_FEATURES, d)));
 	st = alloc_state(aggcxt, size, MM_DS_HDRSZ);
-	mm_ds_init((uint8 *) VARDATA(st), size, d, cap, names, names_len, null_rows);
+	mm_ds_init((uint8 *) VARDATA(st), size, d, &caps, names, names_len, null_rows, flags);
 	return st;
 }
 
 /*
- * A copy of a mapped describe state with room for cap sample entries; v maps the copy. The old
- * state is left alone (it may be the executor's transition value, which it frees itself).
+ * A copy of a mapped describe state with capacities caps; v maps the copy. The old state is
+ * left alone (it may be the executor's transition value, which it frees itself).
  */
 static bytea *
-grow_describe_state(MemoryContext aggcxt, bytea *st, mm_ds_view *v, uint32 cap)
+grow_describe_state(MemoryContext aggcxt, bytea *st, mm_ds_view *v, const mm_ds_caps *caps)
 {
-	Size		size = mm_ds_state_size(v->d, v->names_len, cap);
-	bytea	   *n = alloc_state(aggcxt, size, MM_DS_HDRSZ);
+	Size		size = mm_ds_state_size(v->d, v->names_len, caps);
+	bytea	   *n;
 
-	mm_ds_resize((const uint8 *) VARDATA(st), v, (uint8 *) VARDATA(n), size, cap, v);
+	if (size == 0 || size > MaxAllocHugeSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("describe: the aggregate state would exceed 4 GB"),
+				 errdetail("%u features with room for %u values each.", v->d, caps->table),
+				 errhint("Use the default quantiles (a sketch) or fewer rows.")));
+	n = alloc_state(aggcxt, size, MM_DS_HDRSZ);
+	mm_ds_resize((const uint8 *) VARDATA(st), v, (uint8 *) VARDATA(n), size, caps, v);
 	return n;
+}
+
+/*
+ * describe's options (a jsonb object): "quantiles": "auto" (exact up to the distinct-value
+ * limit, then the sketch; the default) or "exact" (every value kept and sorted). Returns the
+ * state flags. Unknown keys and bad values are ERROR 22023.
+ */
+static uint32
+describe_options(Jsonb *opts)
+{
+	JsonbIterator *it;
+	JsonbValue	k,
+				val;
+	JsonbIteratorToken tok;
+	uint32		flags = 0;
+
+	if (opts == NULL)
+		return 0;
+	if (!JB_ROOT_IS_OBJECT(opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("describe: options must be a jsonb object")));
+	it = JsonbIteratorInit(&opts->root);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(k.val.string.val, k.val.string.len);
+		tok = JsonbIteratorNext(&it, &val, true);
+		if (strcmp(key, "quantiles") == 0)
+		{
+			if (val.type == jbvString && val.val.string.len == 5 && memcmp(val.val.string.val, "exact", 5) == 0)
+				flags |= MM_DS_FLAG_EXACT;
+			else if (!(val.type == jbvString && val.val.string.len == 4 && memcmp(val.val.string.val, "auto", 4) == 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("describe: option \"quantiles\" must be \"auto\" or \"exact\"")));
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("describe: unknown option \"%s\"", key),
+					 errhint("The only option is \"quantiles\": \"auto\" or \"exact\".")));
+	}
+	return flags;
 }
 
 /*
@@ -174,7 +231,11 @@ typedef struct ds_call_cache
 	mm_pg_memo	memo;			/* the states this call site returned (mm_pg_trans_state) */
 } ds_call_cache;
 
-/* Transition: adds one row (float8[], NULL elements and NULL arrays counted as nulls) to describe's state. */
+/*
+ * Transition: adds one row (float8[], NULL elements and NULL arrays counted as nulls) to
+ * describe's state. Optional arguments: names text[] and/or options jsonb, read when the
+ * state is made (the first non-NULL row).
+ */
 PG_FUNCTION_INFO_V1(mm_describe_sfunc);
 Datum
 mm_describe_sfunc(PG_FUNCTION_ARGS)
@@ -184,6 +245,7 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 	bytea	   *st = NULL;
 	ArrayType  *xa;
 	mm_ds_view	v;
+	mm_ds_caps	caps;
 	int			d;
 
 	if (cc == NULL)
@@ -219,7 +281,7 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 	{
 		if (st == NULL)
 		{
-			st = new_describe_state(aggcxt, 0, NULL, 0, 0);
+			st = new_describe_state(aggcxt, 0, NULL, 0, 0, 0);
 			mm_ds_map((uint8 *) VARDATA(st), &v);
 		}
 		mm_ds_add_null_rows((uint8 *) VARDATA(st), &v, 1);
@@ -236,10 +298,20 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 		uint64		prior = st ? v.rows : 0;
 		uint8	   *names = NULL;
 		Size		names_len = 0;
+		uint32		flags = 0;
 
-		if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
-			names = encode_names(PG_GETARG_ARRAYTYPE_P(2), d, &names_len);
-		st = new_describe_state(aggcxt, (uint32) d, names, names_len, prior);
+		for (int i = 2; i < PG_NARGS(); i++)
+		{
+			Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i);
+
+			if (PG_ARGISNULL(i))
+				continue;
+			if (t == JSONBOID)
+				flags = describe_options(PG_GETARG_JSONB_P(i));
+			else
+				names = encode_names(PG_GETARG_ARRAYTYPE_P(i), d, &names_len);
+		}
+		st = new_describe_state(aggcxt, (uint32) d, names, names_len, prior, flags);
 		mm_ds_map((uint8 *) VARDATA(st), &v);
 	}
 	if ((uint32) d != v.d)
@@ -247,13 +319,8 @@ mm_describe_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("describe: feature arrays have different lengths"),
 				 errdetail("Expected %u features, got %d.", v.d, d)));
-	if (unlikely(v.nent >= v.cap))
-	{
-		uint32		cap = mm_ds_grow_capacity(&v, 1);
-
-		if (cap != 0)
-			st = grow_describe_state(aggcxt, st, &v, cap);
-	}
+	if (unlikely(v.staged >= v.caps.stage) && mm_ds_need(&v, NULL, &caps))
+		st = grow_describe_state(aggcxt, st, &v, &caps);
 	mm_ds_add((uint8 *) VARDATA(st), &v, (const double *) ARR_DATA_PTR(xa), ARR_NULLBITMAP(xa));
 	if ((Pointer) xa != DatumGetPointer(PG_GETARG_DATUM(1)))
 		pfree(xa);
@@ -293,12 +360,17 @@ mm_describe_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P(c);
 	}
 	mm_ds_map((uint8 *) VARDATA(a), &v);
-	if (mm_ds_dims((const uint8 *) VARDATA_ANY(b)) == v.d)
+	if (mm_ds_dims((const uint8 *) VARDATA_ANY(b)) == v.d && v.d > 0)
 	{
-		uint32		cap = mm_ds_grow_capacity(&v, mm_ds_entries((const uint8 *) VARDATA_ANY(b)));
+		mm_ds_caps	caps;
 
-		if (cap != 0)
-			a = grow_describe_state(aggcxt, a, &v, cap);
+		if ((mm_ds_flags((const uint8 *) VARDATA_ANY(b)) ^ v.flags) & MM_DS_FLAG_EXACT)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("cannot combine describe states with different quantile modes"),
+					 errhint("Compute every partial state with the same options.")));
+		if (mm_ds_need(&v, (const uint8 *) VARDATA_ANY(b), &caps))
+			a = grow_describe_state(aggcxt, a, &v, &caps);
 	}
 	if (mm_ds_combine((uint8 *) VARDATA(a), &v, (const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &err) != MM_OK)
 		mm_pg_raise(&err);
@@ -359,6 +431,11 @@ mm_describe_final(PG_FUNCTION_ARGS)
 		append_num(&s, "p25", f->p25);
 		append_num(&s, "p50", f->p50);
 		append_num(&s, "p75", f->p75);
+		if (f->count > 0)
+		{
+			appendStringInfo(&s, ", \"quantiles\": \"%s\"", f->exact ? "exact" : "sketch");
+			append_num(&s, "rank_error", f->rank_error);
+		}
 		appendStringInfoChar(&s, '}');
 	}
 	appendStringInfoString(&s, "]}");

@@ -1,6 +1,7 @@
 /*
- * test_stats.c: unit tests for mm_stats.c: describe's moments, nulls and quartiles (the row
- * sample: exactness, its k-th key threshold, merge == one pass in any order), corr_matrix's
+ * test_stats.c: unit tests for mm_stats.c: describe's moments, nulls and quartiles (exact type 7
+ * up to the distinct-value limit and with the exact option; the sketch's rank error at 1M rows of
+ * lognormal, bimodal and tie-heavy data, serial and merged in two orders), corr_matrix's
  * co-moments, combine == one pass, state validation (including every single-byte corruption of
  * small states), and the pinned split hash.
  */
@@ -40,30 +41,37 @@ typedef struct ds
 } ds;
 
 static ds
-new_ds(uint32_t d, const uint8_t *names, size_t names_len)
+new_ds_flags(uint32_t d, const uint8_t *names, size_t names_len, uint32_t flags)
 {
 	ds			s;
-	uint32_t	cap = mm_ds_initial_capacity(d);
+	mm_ds_caps	c;
 
-	s.size = mm_ds_state_size(d, names_len, cap);
+	mm_ds_initial_caps(d, flags, &c);
+	s.size = mm_ds_state_size(d, names_len, &c);
 	s.st = alloc_state(s.size);
-	mm_ds_init(s.st, s.size, d, cap, names, names_len, 0);
+	mm_ds_init(s.st, s.size, d, &c, names, names_len, 0, flags);
 	mm_ds_map(s.st, &s.v);
 	return s;
 }
 
-/* Grows s (as the binding does) so that `incoming` more sample entries fit. */
-static void
-ds_reserve(ds *s, uint64_t incoming)
+static ds
+new_ds(uint32_t d, const uint8_t *names, size_t names_len)
 {
-	uint32_t	cap = mm_ds_grow_capacity(&s->v, incoming);
+	return new_ds_flags(d, names, names_len, 0);
+}
 
-	if (cap != 0)
+/* Grows s (as the binding does) before one more row (src NULL) or before combining src. */
+static void
+ds_reserve(ds *s, const uint8_t *src)
+{
+	mm_ds_caps	c;
+
+	if (mm_ds_need(&s->v, src, &c))
 	{
-		size_t		size = mm_ds_state_size(s->v.d, s->v.names_len, cap);
+		size_t		size = mm_ds_state_size(s->v.d, s->v.names_len, &c);
 		uint8_t    *st = alloc_state(size);
 
-		mm_ds_resize(s->st, &s->v, st, size, cap, &s->v);
+		mm_ds_resize(s->st, &s->v, st, size, &c, &s->v);
 		s->st = st;
 		s->size = size;
 	}
@@ -72,15 +80,15 @@ ds_reserve(ds *s, uint64_t incoming)
 static void
 ds_add(ds *s, const double *vals, const uint8_t *present)
 {
-	ds_reserve(s, 1);
+	ds_reserve(s, NULL);
 	mm_ds_add(s->st, &s->v, vals, present);
 }
 
 static mm_status
 ds_combine(ds *a, const ds *b, mm_err *err)
 {
-	if (mm_ds_dims(b->st) == a->v.d)
-		ds_reserve(a, mm_ds_entries(b->st));
+	if (mm_ds_dims(b->st) == a->v.d && a->v.d > 0)
+		ds_reserve(a, b->st);
 	return mm_ds_combine(a->st, &a->v, b->st, b->size, err);
 }
 
@@ -102,15 +110,6 @@ new_cr(uint32_t d)
 	mm_cr_init(s.st, s.size, d, cap);
 	mm_cr_map(s.st, &s.v);
 	return s;
-}
-
-static int
-u64cmp(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *) a,
-				y = *(const uint64_t *) b;
-
-	return x < y ? -1 : x > y;
 }
 
 static int
@@ -273,10 +272,14 @@ test_describe_combine(void)
 		ok &= fabs(a.features[j].std - b.features[j].std) <= 1e-11 * a.features[j].std;
 		ok &= a.features[j].min == b.features[j].min && a.features[j].max == b.features[j].max;
 		ok &= a.features[j].count == b.features[j].count;
-		ok &= a.features[j].p25 == b.features[j].p25 && a.features[j].p50 == b.features[j].p50 &&
-			a.features[j].p75 == b.features[j].p75;
+		/* exact quartiles are identical; sketch quartiles are checked against their bound elsewhere */
+		ok &= a.features[j].exact == b.features[j].exact;
+		if (a.features[j].exact)
+			ok &= a.features[j].p25 == b.features[j].p25 && a.features[j].p50 == b.features[j].p50 &&
+				a.features[j].p75 == b.features[j].p75;
 	}
-	CHECK(ok, "describe: combine of four states equals one pass (quartiles identical)");
+	CHECK(ok && !a.features[0].exact && a.features[2].exact,
+		  "describe: combine of four states equals one pass (exact quartiles identical)");
 }
 
 static void
@@ -321,122 +324,232 @@ test_describe_exact_and_nulls(void)
 				 "describe: combining 2 and 3 features is a mismatch");
 }
 
-/* Sample size, threshold and exactness of the row sample; any order and any merge give the same. */
+/* Standard normal, deterministic (Box-Muller on urand). */
+static double
+nrand(void)
+{
+	double		u = urand(),
+				v = urand();
+
+	return sqrt(-2 * log(1 - u)) * cos(6.283185307179586 * v);
+}
+
+/*
+ * Rank error of v against sorted s[0..n): 0 when q lies in [F_n(v-), F_n(v)], else the
+ * distance to that interval (ties handled as the interval).
+ */
+static double
+cdf_error(const double *s, size_t n, double v, double q)
+{
+	size_t		lo = 0,
+				hi = n,
+				lt,
+				le;
+	double		flo,
+				fhi;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if (s[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	lt = lo;
+	hi = n;
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if (s[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	le = lo;
+	flo = (double) lt / (double) n;
+	fhi = (double) le / (double) n;
+	if (q >= flo && q <= fhi)
+		return 0;
+	return q < flo ? flo - q : q - fhi;
+}
+
+#define SK_N 1000000
+#define SK_D 3
+#define SK_EPS 0.005
+
+static double SK[(size_t) SK_N * SK_D];
+static double SKCOL[SK_N];
+
+/* 1M rows: lognormal, bimodal (two normals, 30/70), tie-heavy (60% on 5 values, the rest exponential). */
 static void
-test_describe_sample(void)
+make_sketch_data(void)
+{
+	for (size_t i = 0; i < SK_N; i++)
+	{
+		double		u = urand();
+
+		SK[i * SK_D + 0] = exp(1.5 * nrand());
+		SK[i * SK_D + 1] = u < 0.3 ? -4 + 0.5 * nrand() : 3 + 2 * nrand();
+		u = urand();
+		SK[i * SK_D + 2] = u < 0.6 ? (double) (int) (u * 8.3) : -log(1 - urand()) * 10;
+	}
+}
+
+/* Checks the sketch quartiles of sum against the data: rank error <= 0.005 and <= the reported bound. */
+static void
+check_sketch(const mm_ds_summary *sum, const char *what)
+{
+	for (int j = 0; j < SK_D; j++)
+	{
+		const mm_ds_feature *f = &sum->features[j];
+		double		qs[3] = {0.25, 0.5, 0.75},
+					ps[3] = {f->p25, f->p50, f->p75},
+					worst = 0;
+		char		name[160];
+
+		for (size_t i = 0; i < SK_N; i++)
+			SKCOL[i] = SK[i * SK_D + j];
+		qsort(SKCOL, SK_N, sizeof(double), dcmp);
+		for (int k = 0; k < 3; k++)
+		{
+			double		e = cdf_error(SKCOL, SK_N, ps[k], qs[k]);
+
+			if (e > worst)
+				worst = e;
+		}
+		snprintf(name, sizeof(name), "describe sketch (%s): feature %d quartiles within rank error 0.005 and the reported bound",
+				 what, j + 1);
+		if (!CHECK(!f->exact && f->count == SK_N && worst <= SK_EPS && worst <= f->rank_error + 1e-12 &&
+				   f->rank_error <= SK_EPS, name))
+			NOTE("worst rank error %.6g, reported bound %.6g, exact %d", worst, f->rank_error, f->exact);
+		else
+			NOTE("%s feature %d: worst rank error %.6f, reported bound %.6f", what, j + 1, worst, f->rank_error);
+	}
+}
+
+/* The sketch at 1M rows of three distributions: serial, merged from partial states in two orders. */
+static void
+test_describe_sketch(void)
+{
+	ds			one = new_ds(SK_D, NULL, 0),
+				again = new_ds(SK_D, NULL, 0),
+				p[5],
+				q[5];
+	size_t		cut[6] = {0, 1, 123457, 400000, 400017, SK_N};
+	mm_ds_summary a,
+				b,
+				c,
+				r;
+	mm_err		err = {0};
+	int			same = 1;
+
+	make_sketch_data();
+	for (size_t i = 0; i < SK_N; i++)
+	{
+		ds_add(&one, SK + i * SK_D, NULL);
+		ds_add(&again, SK + i * SK_D, NULL);
+	}
+	CHECK_STATUS(mm_ds_validate(one.st, one.size, &err), MM_OK, &err, "describe sketch: the 1M-row state validates");
+	NOTE("1M rows x 3: state of %zu bytes", one.size);
+	a = summarise(&one);
+	r = summarise(&again);
+	for (int j = 0; j < SK_D; j++)
+		same &= a.features[j].p25 == r.features[j].p25 && a.features[j].p50 == r.features[j].p50 &&
+			a.features[j].p75 == r.features[j].p75;
+	CHECK(same, "describe sketch: the same input in the same order gives the same quartiles");
+	check_sketch(&a, "serial");
+	for (int k = 0; k < 5; k++)
+	{
+		p[k] = new_ds(SK_D, NULL, 0);
+		q[k] = new_ds(SK_D, NULL, 0);
+		for (size_t i = cut[k]; i < cut[k + 1]; i++)
+		{
+			ds_add(&p[k], SK + i * SK_D, NULL);
+			ds_add(&q[k], SK + i * SK_D, NULL);
+		}
+	}
+	/* left to right */
+	for (int k = 1; k < 5; k++)
+		CHECK_STATUS(ds_combine(&p[0], &p[k], &err), MM_OK, &err, "describe sketch: combine in order");
+	CHECK_STATUS(mm_ds_validate(p[0].st, p[0].size, &err), MM_OK, &err, "describe sketch: merged state validates");
+	b = summarise(&p[0]);
+	check_sketch(&b, "merged 0+1+2+3+4");
+	/* a tree in another order: (4 + 3) + (2 + (1 + 0)) */
+	CHECK_STATUS(ds_combine(&q[4], &q[3], &err), MM_OK, &err, "describe sketch: combine 4+3");
+	CHECK_STATUS(ds_combine(&q[1], &q[0], &err), MM_OK, &err, "describe sketch: combine 1+0");
+	CHECK_STATUS(ds_combine(&q[2], &q[1], &err), MM_OK, &err, "describe sketch: combine 2+(1+0)");
+	CHECK_STATUS(ds_combine(&q[4], &q[2], &err), MM_OK, &err, "describe sketch: combine the two halves");
+	CHECK_STATUS(mm_ds_validate(q[4].st, q[4].size, &err), MM_OK, &err, "describe sketch: tree-merged state validates");
+	c = summarise(&q[4]);
+	check_sketch(&c, "merged (4+3)+(2+(1+0))");
+	CHECK(b.features[0].count == SK_N && c.features[2].count == SK_N && c.rows == SK_N, "describe sketch: merged counts");
+}
+
+/* Exact type 7 quartiles up to the distinct-value limit (and past it with the exact option). */
+static void
+test_describe_exact_limit(void)
 {
 	enum
 	{
-		M = 60000
+		M = 200000
 	};
-	static double col[M],
-				rows[M * 2];
-	static uint64_t keys[M];
-	ds			one = new_ds(2, NULL, 0),
-				rev = new_ds(2, NULL, 0),
-				parts[3],
-				ties = new_ds(1, NULL, 0),
-				exact = new_ds(1, NULL, 0);
-	mm_ds_summary a,
-				b,
-				c;
+	uint32_t	lim = mm_ds_exact_limit(2);
+	ds			s = new_ds(2, NULL, 0),
+				e = new_ds_flags(1, NULL, 0, MM_DS_FLAG_EXACT),
+				e2 = new_ds_flags(1, NULL, 0, MM_DS_FLAG_EXACT),
+				plain = new_ds(1, NULL, 0);
+	static double c0[M],
+				c1[M],
+				c2[M];
+	mm_ds_summary sum;
 	mm_err		err = {0};
-	uint64_t	kth,
-				below = 0,
-				sampled = 0;
-	uint32_t	k = mm_ds_sample_k(2);
 	int			ok = 1;
 
-	CHECK(k == 16384 && mm_ds_sample_k(62) == 16384 && mm_ds_sample_k(63) == 8192 &&
-		  mm_ds_sample_k(10000) == 256 && mm_ds_sample_k(0) == 0, "describe: sample size rule");
-	CHECK(mm_ds_capacity_max(2) == 16384 + 8192, "describe: capacity is 1.5 k");
+	CHECK(lim == MM_DS_EXACT_MAX && lim == 16384 && mm_ds_exact_limit(64) == 16384 && mm_ds_level_k(64) == 4096 &&
+		  mm_ds_level_k(65) == 2048 && mm_ds_level_k(10000) == MM_DS_MIN_K, "describe: exact limit and level capacity rules");
 	for (size_t i = 0; i < M; i++)
 	{
-		rows[2 * i] = urand() * urand();
-		rows[2 * i + 1] = (double) (i % 5) - 2;
-		col[i] = rows[2 * i];
-		keys[i] = mm_ds_row_key(rows + 2 * i, 2);
+		double		row[2];
+
+		/* exactly lim distinct values in feature 1, lim + 1 in feature 2, in a scrambled order */
+		row[0] = (double) ((i * 7919) % lim) * 0.37 - 1000;
+		row[1] = (double) ((i * 7919) % (lim + 1)) * 1.5;
+		c0[i] = row[0];
+		c1[i] = row[1];
+		ds_add(&s, row, NULL);
 	}
-	for (int p = 0; p < 3; p++)
-		parts[p] = new_ds(2, NULL, 0);
+	sum = summarise(&s);
+	qsort(c0, M, sizeof(double), dcmp);
+	qsort(c1, M, sizeof(double), dcmp);
+	ok &= sum.features[0].exact && sum.features[0].rank_error == 0;
+	ok &= sum.features[0].p25 == lin_quantile(c0, M, 0.25) && sum.features[0].p50 == lin_quantile(c0, M, 0.5) &&
+		sum.features[0].p75 == lin_quantile(c0, M, 0.75);
+	if (!CHECK(ok, "describe: 16384 distinct values over 200000 rows: exact type 7 quartiles"))
+		NOTE("p25 %.17g vs %.17g, exact %d", sum.features[0].p25, lin_quantile(c0, M, 0.25), sum.features[0].exact);
+	CHECK(!sum.features[1].exact && cdf_error(c1, M, sum.features[1].p50, 0.5) <= sum.features[1].rank_error + 1e-12,
+		  "describe: 16385 distinct values: the sketch, within its bound");
+	/* the exact option: every value, sorted at the end; also merged */
 	for (size_t i = 0; i < M; i++)
 	{
-		ds_add(&one, rows + 2 * i, NULL);
-		ds_add(&rev, rows + 2 * (M - 1 - i), NULL);
-		ds_add(&parts[(i * 7) % 3], rows + 2 * i, NULL);
-	}
-	CHECK(one.v.tau != MM_DS_NO_THRESHOLD && one.v.nent <= mm_ds_capacity_max(2) && one.v.nent >= k,
-		  "describe: a large input gets a threshold and a bounded sample");
-	/* the threshold is at or above the k-th smallest key of the data, and every row under it is sampled */
-	qsort(keys, M, sizeof(uint64_t), u64cmp);
-	kth = keys[k - 1];
-	for (size_t i = 0; i < M; i++)
-		below += keys[i] <= kth;
-	for (uint32_t i = 0; i < one.v.nent; i++)
-	{
-		const double *e = one.v.ent + (size_t) i * 4;
-		uint64_t	key,
-					cnt;
+		double		x = exp(2 * nrand());
 
-		memcpy(&key, e, 8);
-		memcpy(&cnt, e + 1, 8);
-		ok &= key <= one.v.tau;
-		if (key <= kth)
-			sampled += cnt;
+		c2[i] = x;
+		ds_add(i < M / 3 ? &e : &e2, &x, NULL);
+		ds_add(&plain, &x, NULL);
 	}
-	CHECK(ok && one.v.tau >= kth && sampled == below, "describe: every row up to the k-th key is in the sample");
-	CHECK_STATUS(ds_combine(&parts[1], &parts[2], &err), MM_OK, &err, "describe: combine parts 2 and 3");
-	CHECK_STATUS(ds_combine(&parts[1], &parts[0], &err), MM_OK, &err, "describe: combine part 1");
-	CHECK_STATUS(mm_ds_validate(one.st, one.size, &err), MM_OK, &err, "describe: a sampled state validates");
-	a = summarise(&one);
-	b = summarise(&rev);
-	c = summarise(&parts[1]);
-	ok = 1;
-	for (int j = 0; j < 2; j++)
-	{
-		ok &= a.features[j].p25 == b.features[j].p25 && a.features[j].p50 == b.features[j].p50 &&
-			a.features[j].p75 == b.features[j].p75;
-		ok &= a.features[j].p25 == c.features[j].p25 && a.features[j].p50 == c.features[j].p50 &&
-			a.features[j].p75 == c.features[j].p75;
-	}
-	CHECK(ok, "describe: reversed order and merged parts give identical quartiles");
-	qsort(col, M, sizeof(double), dcmp);
-	{
-		double		e1 = rank_error(col, M, a.features[0].p25, 0.25),
-					e2 = rank_error(col, M, a.features[0].p50, 0.50),
-					e3 = rank_error(col, M, a.features[0].p75, 0.75);
-
-		if (!CHECK(e1 <= 0.015 && e2 <= 0.015 && e3 <= 0.015, "describe: sampled quartiles within 1.5% rank"))
-			NOTE("rank errors %g %g %g", e1, e2, e3);
-	}
-	/* the second feature has 5 values, ties everywhere: -2 -1 0 1 2 in equal shares */
-	CHECK(a.features[1].p25 == -1 && a.features[1].p50 == 0 && a.features[1].p75 == 1,
-		  "describe: quartiles of a tied feature");
-	/* few distinct rows, many copies: counted with their multiplicity, exact */
-	for (size_t i = 0; i < M; i++)
-	{
-		double		x = (double) ((i * i) % 7);
-
-		col[i] = x;
-		ds_add(&ties, &x, NULL);
-	}
-	qsort(col, M, sizeof(double), dcmp);
-	a = summarise(&ties);
-	CHECK(ties.v.nent <= 7 + mm_ds_capacity_max(1) && a.features[0].p25 == lin_quantile(col, M, 0.25) &&
-		  a.features[0].p50 == lin_quantile(col, M, 0.5) && a.features[0].p75 == lin_quantile(col, M, 0.75),
-		  "describe: repeated rows are exact at any count");
-	/* k distinct rows: exact */
-	for (size_t i = 0; i < k; i++)
-	{
-		double		x = urand() * 1000 - 500;
-
-		col[i] = x;
-		ds_add(&exact, &x, NULL);
-	}
-	qsort(col, k, sizeof(double), dcmp);
-	a = summarise(&exact);
-	CHECK(a.features[0].p25 == lin_quantile(col, k, 0.25) && a.features[0].p50 == lin_quantile(col, k, 0.5) &&
-		  a.features[0].p75 == lin_quantile(col, k, 0.75), "describe: quartiles of k distinct rows are exact");
+	CHECK_STATUS(ds_combine(&e, &e2, &err), MM_OK, &err, "describe exact: combine");
+	CHECK_STATUS(mm_ds_validate(e.st, e.size, &err), MM_OK, &err, "describe exact: the state validates");
+	CHECK_STATUS(ds_combine(&e, &plain, &err), MM_EMISMATCH, &err, "describe exact: an exact and a sketch state do not combine");
+	sum = summarise(&e);
+	qsort(c2, M, sizeof(double), dcmp);
+	CHECK(sum.features[0].exact && sum.features[0].p25 == lin_quantile(c2, M, 0.25) &&
+		  sum.features[0].p50 == lin_quantile(c2, M, 0.5) && sum.features[0].p75 == lin_quantile(c2, M, 0.75),
+		  "describe exact: 200000 distinct values give numpy's linear quartiles exactly");
+	sum = summarise(&plain);
+	CHECK(!sum.features[0].exact, "describe: the same data without the option uses the sketch");
 }
 
 static void
@@ -479,7 +592,7 @@ test_describe_corruption(void)
 		ds_add(&s, row, NULL);
 	}
 	copy = alloc_state(s.size);
-	for (size_t pos = 0; pos < s.size; pos += 1 + (pos >= 200) * 7)
+	for (size_t pos = 0; pos < s.size; pos += 1 + (pos >= 400) * 61)
 	{
 		mm_ds_summary sum;
 
@@ -624,7 +737,8 @@ main(void)
 	test_describe_moments();
 	test_describe_combine();
 	test_describe_exact_and_nulls();
-	test_describe_sample();
+	test_describe_sketch();
+	test_describe_exact_limit();
 	test_describe_names();
 	test_describe_corruption();
 	test_corr();

@@ -397,9 +397,14 @@ check_entry_points(const uint8_t *data, size_t size, const mm_alloc *al)
 		if (!mm_ds_open(st, size, &v))
 			fail("a describe state passes the row check but does not open", NULL);
 		mm_ds_add_null_rows(st, &v, 1);
-		/* the transition grows a full sample first, unless it is at its limit */
-		if (v.d > 0 && (v.nent < v.cap || mm_ds_grow_capacity(&v, 1) == 0) && (x = fuzz_row(v.d, al)) != NULL)
-			mm_ds_add(st, &v, x, NULL);
+		/* the transition grows the state first when it has to (here: adds only when it has room) */
+		if (v.d > 0)
+		{
+			mm_ds_caps	caps;
+
+			if (!mm_ds_need(&v, NULL, &caps) && (x = fuzz_row(v.d, al)) != NULL)
+				mm_ds_add(st, &v, x, NULL);
+		}
 	}
 
 	/* corr_matrix_sfunc */

@@ -343,18 +343,34 @@ aligned_state(size_t size, size_t hdrsz, uint8_t **base)
 static void
 write_stats_states(const char *dsname, const char *crname, uint32_t d, uint32_t rows)
 {
-	uint32_t	cap = mm_ds_initial_capacity(d);
-	size_t		size = mm_ds_state_size(d, 0, cap);
+	mm_ds_caps	caps;
+	size_t		size;
 	uint8_t    *base,
-			   *st = aligned_state(size, MM_DS_HDRSZ, &base);
+			   *st;
 	mm_ds_view	v;
 	double		x[16];
 	uint8_t		present[2];
+	uint32_t	cap;
 
-	mm_ds_init(st, size, d, cap, NULL, 0, 1);
+	mm_ds_initial_caps(d, 0, &caps);
+	size = mm_ds_state_size(d, 0, &caps);
+	st = aligned_state(size, MM_DS_HDRSZ, &base);
+	mm_ds_init(st, size, d, &caps, NULL, 0, 1, 0);
 	mm_ds_map(st, &v);
-	for (uint32_t i = 0; i < rows && v.nent < v.cap; i++)
+	for (uint32_t i = 0; i < rows; i++)
 	{
+		if (mm_ds_need(&v, NULL, &caps))
+		{
+			size_t		nsize = mm_ds_state_size(d, 0, &caps);
+			uint8_t    *nbase,
+					   *nst = aligned_state(nsize, MM_DS_HDRSZ, &nbase);
+
+			mm_ds_resize(st, &v, nst, nsize, &caps, &v);
+			free(base);
+			base = nbase;
+			st = nst;
+			size = nsize;
+		}
 		for (uint32_t j = 0; j < d; j++)
 			x[j] = (double) ((i * 7 + j * 3) % 11) - 5.0;
 		present[0] = (uint8_t) (i % 3 == 1 ? 0xfe : 0xff);
@@ -448,6 +464,7 @@ main(int argc, char **argv)
 	write_sgd_state("sgd_svm_fresh.mmsg", MM_ALG_SVM, 5, 2, MM_LR_CONSTANT, 1, 0.0, 0);
 	write_stats_states("ds_d3_rows.mmds", "cr_d3_rows.mmcr", 3, 40);
 	write_stats_states("ds_d1_rows.mmds", "cr_d1_rows.mmcr", 1, 5);
+	write_stats_states("ds_d1_flushed.mmds", "cr_d1_flushed.mmcr" /* same as cr_d1_rows apart from its rows */, 1, 4100);
 	write_metric_state("mt_accuracy.mmmt", MM_MK_ACCURACY, 0);
 	write_metric_state("mt_f1_text.mmmt", MM_MK_F1_MACRO, 1);
 	write_metric_state("mt_precision.mmmt", MM_MK_PRECISION, 0);

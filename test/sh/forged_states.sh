@@ -70,6 +70,8 @@ INSERT INTO forge.rows_in VALUES
  ('double precision,boolean', 'SELECT * FROM (VALUES (0.2::float8, false), (0.8, true), (0.6, false), (0.4, true)) v(a, b)'),
  ('double precision[]', 'SELECT * FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[2, 1]), (ARRAY[3, 5])) v(a)'),
  ('double precision[],text[]', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], ARRAY['u', 'v']), (ARRAY[2, 1], ARRAY['u', 'v']), (ARRAY[3, 5], ARRAY['u', 'v'])) v(a, b)$$),
+ ('double precision[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], '{"quantiles": "exact"}'::jsonb), (ARRAY[2, 1], '{"quantiles": "exact"}'), (ARRAY[3, 5], '{"quantiles": "exact"}')) v(a, b)$$),
+ ('double precision[],text[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], ARRAY['u', 'v'], '{}'::jsonb), (ARRAY[2, 1], ARRAY['u', 'v'], '{}'), (ARRAY[3, 5], ARRAY['u', 'v'], '{}')) v(a, b, c)$$),
  ('double precision[],double precision', 'SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8), (ARRAY[2, 1], 4), (ARRAY[3, 5], 1), (ARRAY[0, 1], 2)) v(a, b)'),
  ('double precision[],integer', 'SELECT * FROM (VALUES (ARRAY[0.2, 0.8]::float8[], 1), (ARRAY[0.7, 0.3], 0), (ARRAY[0.4, 0.6], 1)) v(a, b)'),
  ('double precision[],text,text[]', $$SELECT * FROM (VALUES (ARRAY[0.2, 0.8]::float8[], 'v'::text, ARRAY['u', 'v']), (ARRAY[0.7, 0.3], 'u', ARRAY['u', 'v']), (ARRAY[0.4, 0.6], 'v', ARRAY['u', 'v'])) v(a, b, c)$$),

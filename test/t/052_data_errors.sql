@@ -37,7 +37,7 @@ SELECT is((SELECT modelmgr.corr_matrix(x) FROM (VALUES (NULL::float8[]), (NULL))
 SELECT is((SELECT modelmgr.describe(x) FROM (VALUES (NULL::float8[]), (NULL)) t(x)), '{"rows": 2, "features": []}'::jsonb,
     'describe of NULL arrays only: rows counted, no features');
 SELECT is((SELECT modelmgr.describe(x)->'features'->1 FROM (VALUES (NULL::float8[]), (ARRAY[1, NULL]), (ARRAY[3, 4]), (NULL)) t(x)),
-    '{"index": 2, "count": 1, "nulls": 3, "mean": 4, "std": 0, "std_sample": null, "min": 4, "max": 4, "p25": 4, "p50": 4, "p75": 4}'::jsonb,
+    '{"index": 2, "count": 1, "nulls": 3, "mean": 4, "std": 0, "std_sample": null, "min": 4, "max": 4, "p25": 4, "p50": 4, "p75": 4, "quantiles": "exact", "rank_error": 0}'::jsonb,
     'describe: NULL elements and NULL arrays count as nulls; one value has no sample std');
 SELECT is((SELECT modelmgr.describe(x)->'features'->1 FROM (VALUES (ARRAY[1, NULL]::float8[]), (ARRAY[2, NULL])) t(x)),
     '{"index": 2, "count": 0, "nulls": 2, "mean": null, "std": null, "std_sample": null, "min": null, "max": null, "p25": null, "p50": null, "p75": null}'::jsonb,
@@ -45,7 +45,7 @@ SELECT is((SELECT modelmgr.describe(x)->'features'->1 FROM (VALUES (ARRAY[1, NUL
 
 -- constant features
 SELECT is((SELECT modelmgr.describe(x)->'features'->0 FROM (SELECT ARRAY[0.1, i]::float8[] FROM generate_series(1, 1000) i) t(x)),
-    '{"index": 1, "count": 1000, "nulls": 0, "mean": 0.1, "std": 0, "std_sample": 0, "min": 0.1, "max": 0.1, "p25": 0.1, "p50": 0.1, "p75": 0.1}'::jsonb,
+    '{"index": 1, "count": 1000, "nulls": 0, "mean": 0.1, "std": 0, "std_sample": 0, "min": 0.1, "max": 0.1, "p25": 0.1, "p50": 0.1, "p75": 0.1, "quantiles": "exact", "rank_error": 0}'::jsonb,
     'describe: a constant feature has std 0 and every quantile equal to it');
 SELECT is((SELECT modelmgr.corr_matrix(x) FROM (SELECT ARRAY[i, 0.1, -2 * i]::float8[] FROM generate_series(1, 1000) i) t(x)),
     '{{1,NULL,-1},{NULL,NULL,NULL},{-1,NULL,1}}'::float8[], 'corr_matrix: a constant feature''s row and column are NULL');
@@ -88,18 +88,19 @@ SELECT throws_ok($$SELECT modelmgr.describe_merge(substr(d2r, 1, length(d2r) - 1
     'describe state size does not match its header', 'describe_merge: a truncated state');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(c2r || '\x00'::bytea) FROM st$$, 'XX001',
     'corr_matrix state size does not match its header', 'corr_matrix_merge: a state with a trailing byte');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 52, 7)) FROM st$$, 'XX001',
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 60, 7)) FROM st$$, 'XX001',
     'describe state: counts of feature 1 are inconsistent', 'describe_merge: a count that does not add up');
 SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 36, 200)) FROM st$$, 'XX001', NULL,
-    'describe_merge: a sample entry count over its capacity');
+    'describe_merge: staged rows over the staging capacity');
 SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 49, 1)) FROM st$$, 'XX001', 'describe state header is invalid',
     'describe_merge: an invalid flag');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 4, 1)) FROM st$$, 'XX001', 'not a describe state',
-    'describe_merge: a state of the old format (version 1) is rejected');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 171, 255)) FROM st$$, 'XX001',
-    'describe state: sample entry 1 is invalid', 'describe_merge: a sample key out of range');
-SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 172, 0)) FROM st$$, 'XX001',
-    'describe state: sample entry 1 is invalid', 'describe_merge: a sampled row without copies');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 4, 2)) FROM st$$, 'XX001',
+    'describe state has format version 2; this version reads only version 3',
+    'describe_merge: a state of the old format (version 2, the row sample) is rejected');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 172, 65)) FROM st$$, 'XX001',
+    'describe state: the quantile block of feature 1 is invalid', 'describe_merge: more than 64 sketch levels');
+SELECT throws_ok($$SELECT modelmgr.describe_merge(set_byte(d2r, 176, 2)) FROM st$$, 'XX001',
+    'describe state: the quantile block of feature 1 is invalid', 'describe_merge: an invalid table flag');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(c2r, 17, 255)) FROM st$$, 'XX001', NULL,
     'corr_matrix_merge: buffered rows over capacity');
 SELECT throws_ok($$SELECT modelmgr.corr_matrix_merge(set_byte(set_byte(c2r, 51, 127), 50, 248)) FROM st$$, 'XX001', NULL,

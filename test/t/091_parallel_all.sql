@@ -83,6 +83,8 @@ SELECT CASE
         THEN (SELECT quote_literal(mb::text) FROM lr_model) || '::bytea, x'
     WHEN base = 'describe' AND sig = 'double precision[]' THEN 'x'
     WHEN base = 'describe' AND sig = 'double precision[], text[]' THEN 'x, ARRAY[''a'', ''b'', ''c'', ''d'']'
+    WHEN base = 'describe' AND sig = 'double precision[], jsonb' THEN 'x, ''{"quantiles": "exact"}''::jsonb'
+    WHEN base = 'describe' AND sig = 'double precision[], text[], jsonb' THEN 'x, ARRAY[''a'', ''b'', ''c'', ''d''], ''{"quantiles": "auto"}''::jsonb'
     WHEN base = 'corr_matrix' AND sig = 'double precision[]' THEN 'x'
     WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss', 'average_precision') AND sig = 'double precision, double precision' THEN 'score, y01'
     WHEN base IN ('roc_auc', 'roc_curve', 'pr_curve', 'log_loss', 'average_precision') AND sig = 'double precision, boolean' THEN 'score, y01 = 1'
