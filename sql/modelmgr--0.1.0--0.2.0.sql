@@ -17,8 +17,9 @@
 --     only that changed, CREATE OR REPLACE where the body changed too);
 --   * takes INSERT, UPDATE and DELETE on the registry and history tables away from
 --     modelmgr_trainer; the tables, the views and the functions that write them move to
---     modelmgr_owner (SECURITY DEFINER); the role that owns the extension gets the object grants
---     modelmgr_reader and modelmgr_trainer have (as CREATE EXTENSION gives them).
+--     modelmgr_owner (SECURITY DEFINER); the last block (as in 95_owner.sql) gives the role that
+--     owns the extension, when it is not a superuser, the object grants modelmgr_reader and
+--     modelmgr_trainer have (0.1.0 was not trusted, so its owner is a superuser and gets none).
 -- Registered models, deployments, evaluations, drift history, alerts and monitor settings are
 -- kept as they are: a model's bytes never change, so it predicts bit-identically.
 --

@@ -260,7 +260,7 @@ if schema_of up "$TMP/schema_upgraded.sql" && schema_of fresh "$TMP/schema_fresh
         ok "the upgraded schema equals a fresh $NEW_VERSION install ($(wc -l <"$TMP/schema_fresh.sql") lines of pg_dump --schema-only and catalog)"
     else
         bad "the upgraded schema differs from a fresh $NEW_VERSION install (- fresh, + upgraded; sql/modelmgr--$OLD_VERSION--$NEW_VERSION.sql misses it):"
-        grep -E '^[-+]' "$TMP/schema.diff" | grep -v -E '^(---|\+\+\+) ' | cut -c1-240 | head -80 >&2
+        tail -n +3 "$TMP/schema.diff" | cut -c1-240 | head -150 >&2
     fi
 else
     bad "schema dumps"
