@@ -46,7 +46,7 @@ BEGIN
              ORDER BY m.name, m.version LOOP
         BEGIN
             alg := modelmgr.model_info(r.model) OPERATOR(pg_catalog.->>) 'algorithm';
-        EXCEPTION WHEN OTHERS THEN
+        EXCEPTION WHEN data_corrupted OR invalid_binary_representation THEN   -- XX001, 22P03: not a model
             alg := NULL;
         END;
         IF alg IS NULL THEN
@@ -68,7 +68,7 @@ BEGIN
 END $$;
 
 -- Invariants the table owner cannot break by accident either (the roles cannot write these
--- tables at all; see "Roles and privileges" below) ------------------------------------------
+-- tables at all; see "Registry roles and privileges" below) ---------------------------------
 
 -- A version's bytes must decode as a model: model_info() ERRORs (XX001/22P03) on anything else,
 -- so no deployment can point at non-model bytes (versions are immutable, models_guard).
@@ -582,7 +582,8 @@ END $$;
 COMMENT ON FUNCTION import_model(text, jsonb) IS 'registers the model of an export_model() document as the next version of model_name (NULL: the document''s name), after checking format, sha256 and the bytes; returns the new version';
 
 -- Registry roles and privileges ----------------------------------------------------------------
--- modelmgr_reader and modelmgr_trainer exist (0.1.0 made them); modelmgr_owner is new.
+-- The install script's block: modelmgr_reader and modelmgr_trainer exist since 0.1.0 and are
+-- left as they are (with their members); modelmgr_owner is new.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'modelmgr_reader') THEN
@@ -790,7 +791,7 @@ ALTER FUNCTION _lower_is_better(text) SET search_path = pg_catalog, pg_temp;
 
 -- The writes of evaluate(), drift() and monitor(): those read the caller's source with the
 -- caller's rights; only these SECURITY DEFINER functions (owner modelmgr_owner, see the end of
--- this file) write the monitoring tables.
+-- this section) write the monitoring tables.
 CREATE FUNCTION _record_evaluation(model_name text, version int, rows bigint, metrics jsonb, source text)
 RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -996,7 +997,6 @@ COMMENT ON FUNCTION drift(text, text) IS
 
 ALTER FUNCTION _raise_alert(text, int, text, jsonb) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION resolve_alerts(text, text) SET search_path = pg_catalog, pg_temp;
-
 
 CREATE OR REPLACE FUNCTION monitor(model_name text, source text) RETURNS jsonb
 LANGUAGE sql VOLATILE AS $$
