@@ -81,7 +81,7 @@ install_build() {  # install_build LIBRARY SCRIPT...: modelmgr's library and scr
 }
 install_build "$TMP/v010/modelmgr.so" "$TMP/v010/modelmgr.control" "$TMP/v010/sql/modelmgr--$OLD_VERSION.sql" || exit 1
 
-cluster_start upgrade "jit = off" >/dev/null 2>&1 || { echo "FAIL: cluster" >&2; exit 1; }
+cluster_start upgrade "jit = off" >"$TMP/cluster.log" 2>&1 || { cat "$TMP/cluster.log" >&2; echo "FAIL: cluster" >&2; exit 1; }
 DATA=$PGHOST/data
 
 q -c "CREATE DATABASE up" && q -d up -c "CREATE EXTENSION modelmgr VERSION '$OLD_VERSION'" || exit 1
