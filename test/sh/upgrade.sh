@@ -36,7 +36,7 @@ for f in "$PKGLIBDIR/modelmgr.so" "$SHAREDIR/extension/modelmgr.control" \
     [ -e "$f" ] || { echo "FAIL: $f is missing: run make install first" >&2; exit 1; }
 done
 
-TMP=$(mktemp -d /tmp/modelmgr-upgrade.XXXXXX)
+TMP=$(mktemp -d /tmp/modelmgr-upgrade-tree.XXXXXX)
 chmod 755 "$TMP"   # the server runs as the postgres OS user and reads the private tree
 PGBIN=$TMP/pg$BINDIR
 . test/scripts/cluster.sh
@@ -81,7 +81,12 @@ install_build() {  # install_build LIBRARY SCRIPT...: modelmgr's library and scr
 }
 install_build "$TMP/v010/modelmgr.so" "$TMP/v010/modelmgr.control" "$TMP/v010/sql/modelmgr--$OLD_VERSION.sql" || exit 1
 
-cluster_start upgrade "jit = off" >"$TMP/cluster.log" 2>&1 || { cat "$TMP/cluster.log" >&2; echo "FAIL: cluster" >&2; exit 1; }
+# a free port can be taken by another test's cluster before this one binds it: three tries
+for try in 1 2 3; do
+    cluster_start upgrade "jit = off" >"$TMP/cluster.log" 2>&1 && break
+    [ $try = 3 ] && { cat "$TMP/cluster.log" >&2; echo "FAIL: cluster" >&2; exit 1; }
+    sleep 1
+done
 DATA=$PGHOST/data
 
 q -c "CREATE DATABASE up" && q -d up -c "CREATE EXTENSION modelmgr VERSION '$OLD_VERSION'" || exit 1
