@@ -1,7 +1,7 @@
 # modelmgr: in-database machine learning for PostgreSQL (PGXS build)
 
 EXTENSION    = modelmgr
-EXTVERSION   = 0.1.0
+EXTVERSION   = 0.2.0
 MODULE_big   = modelmgr
 
 CORE_SRCS    = $(sort $(wildcard src/core/*.c))
@@ -12,6 +12,9 @@ OBJS         = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 INSTALL_PARTS  = $(sort $(wildcard sql/install/*.sql))
 MM_SQL_SCRIPT = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA_built     = $(MM_SQL_SCRIPT)
+# Earlier releases' install scripts (sql/modelmgr--0.1.0.sql, as that release built it) and the
+# upgrade scripts (sql/modelmgr--A--B.sql) are committed files, installed as they are.
+DATA           = $(filter-out $(MM_SQL_SCRIPT),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress: every sql/<topic>.sql except the install scripts.
 REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
