@@ -1290,6 +1290,148 @@ COMMENT ON FUNCTION train_sharded(text, regprocedure, regprocedure, text, jsonb,
 
 GRANT EXECUTE ON FUNCTION _train_sharded(text, regprocedure, regprocedure, text, jsonb, text, text[], text, text) TO modelmgr_trainer;
 
+-- Statistics (new in 0.2.0): multiclass log_loss, average_precision, describe's options,
+-- spearman, corr_matrix(x, options); changed comments of log_loss and describe -------------
+
+COMMENT ON FUNCTION log_loss_final(bytea) IS 'log_loss final: mean log loss -log p(true class) from a binary (prob = P(positive)) or multiclass (rows renormalised) log_loss state, probabilities clipped to [1e-15, 1 - 1e-15]';
+COMMENT ON AGGREGATE log_loss_merge(bytea) IS 'combines log_loss_partial states (binary or multiclass, not mixed; NULLs ignored) and returns the mean log loss -log p(true class), probabilities clipped to [1e-15, 1 - 1e-15]';
+-- average_precision
+CREATE FUNCTION average_precision_sfunc(state bytea, score float8, actual float8) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_average_precision_sfunc' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION average_precision_sfunc(bytea, float8, float8) IS 'average_precision transition: keeps one (score, 0/1 label) pair; actual must be 0 or 1';
+CREATE FUNCTION average_precision_sfunc(state bytea, score float8, actual boolean) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_average_precision_sfunc_bool' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION average_precision_sfunc(bytea, float8, boolean) IS 'average_precision transition: keeps one (score, boolean label) pair';
+CREATE FUNCTION average_precision_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'mm_average_precision_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION average_precision_final(bytea) IS 'average_precision final: sum over distinct thresholds of (R_k - R_k-1) P_k (sklearn average_precision_score, no interpolation); NULL without positives from an average_precision state';
+CREATE AGGREGATE average_precision(score float8, actual float8) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = average_precision_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision(float8, float8) IS 'average precision: sum over distinct score thresholds of (R_k - R_k-1) P_k (sklearn average_precision_score, step-wise); NULL without positives (actual 0/1)';
+CREATE AGGREGATE average_precision_partial(score float8, actual float8) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision_partial(float8, float8) IS 'the exported state of average_precision(float8, float8) as bytea, for average_precision_merge';
+CREATE AGGREGATE average_precision(score float8, actual boolean) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = average_precision_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision(float8, boolean) IS 'average precision: sum over distinct score thresholds of (R_k - R_k-1) P_k (sklearn average_precision_score, step-wise); NULL without positives';
+CREATE AGGREGATE average_precision_partial(score float8, actual boolean) (
+    SFUNC = average_precision_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision_partial(float8, boolean) IS 'the exported state of average_precision(float8, boolean) as bytea, for average_precision_merge';
+CREATE AGGREGATE average_precision_merge(state bytea) (
+    SFUNC = metric_combine, STYPE = bytea, FINALFUNC = average_precision_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE average_precision_merge(bytea) IS 'combines average_precision_partial states (NULLs ignored) and returns the average precision; NULL without positives';
+
+-- multiclass log_loss: probabilities in the model's class order
+CREATE FUNCTION log_loss_sfunc(state bytea, prob float8[], actual integer) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_log_loss_multi_sfunc_index' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], integer) IS 'multiclass log_loss transition: -log of the clipped, renormalised probability of class index actual (0-based); rows with a NULL are skipped and counted';
+CREATE FUNCTION log_loss_sfunc(state bytea, prob float8[], actual text, labels text[]) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_log_loss_multi_sfunc_text' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], text, text[]) IS 'multiclass log_loss transition: -log of the clipped, renormalised probability of label actual, prob in the order of labels; rows with a NULL prob or actual are skipped and counted';
+CREATE FUNCTION log_loss_sfunc(state bytea, prob float8[], actual float8, labels float8[]) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mm_log_loss_multi_sfunc_float' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION log_loss_sfunc(bytea, float8[], float8, float8[]) IS 'multiclass log_loss transition: -log of the clipped, renormalised probability of label actual, prob in the order of labels; rows with a NULL prob or actual are skipped and counted';
+CREATE AGGREGATE log_loss(prob float8[], actual integer) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss(float8[], integer) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; actual = the 0-based index of the true class in prob (a one-element prob is P(class 1) of two); NULL over zero non-NULL rows';
+CREATE AGGREGATE log_loss_partial(prob float8[], actual integer) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss_partial(float8[], integer) IS 'the exported state of log_loss(float8[], integer) as bytea, for log_loss_merge';
+CREATE AGGREGATE log_loss(prob float8[], actual text, labels text[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss(float8[], text, text[]) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; prob in the order of labels (the model''s classes), actual one of labels; NULL over zero non-NULL rows';
+CREATE AGGREGATE log_loss_partial(prob float8[], actual text, labels text[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss_partial(float8[], text, text[]) IS 'the exported state of log_loss(float8[], text, text[]) as bytea, for log_loss_merge';
+CREATE AGGREGATE log_loss(prob float8[], actual float8, labels float8[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = log_loss_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss(float8[], float8, float8[]) IS 'mean multiclass log loss -log p(true class) (sklearn log_loss): probabilities clipped to [1e-15, 1 - 1e-15], each row renormalised to sum 1; prob in the order of labels (the model''s classes), actual one of labels; NULL over zero non-NULL rows';
+CREATE AGGREGATE log_loss_partial(prob float8[], actual float8, labels float8[]) (
+    SFUNC = log_loss_sfunc, STYPE = bytea, FINALFUNC = metric_partial_final,
+    COMBINEFUNC = metric_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE log_loss_partial(float8[], float8, float8[]) IS 'the exported state of log_loss(float8[], float8, float8[]) as bytea, for log_loss_merge';
+CREATE FUNCTION describe_sfunc(state bytea, x float8[], options jsonb)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mm_describe_sfunc' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION describe_sfunc(state bytea, x float8[], names text[], options jsonb)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mm_describe_sfunc' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION describe_sfunc(bytea, float8[], jsonb) IS 'describe transition: adds one row; the options ({"quantiles": "auto" | "exact"}) are read on the first non-NULL row';
+COMMENT ON FUNCTION describe_sfunc(bytea, float8[], text[], jsonb) IS 'describe transition: adds one row; names and options are read on the first non-NULL row';
+COMMENT ON FUNCTION describe_combine(bytea, bytea) IS 'describe combine: merges two partial describe states (Chan et al. for the moments; distinct-value tables and quantile sketches merged level by level)';
+CREATE AGGREGATE describe(x float8[], options jsonb) (
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = describe_final,
+    COMBINEFUNC = describe_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE describe(x float8[], names text[], options jsonb) (
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = describe_final,
+    COMBINEFUNC = describe_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE describe_partial(x float8[], options jsonb) (
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = _seal_state,
+    COMBINEFUNC = describe_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE describe_partial(x float8[], names text[], options jsonb) (
+    SFUNC = describe_sfunc, STYPE = bytea, SSPACE = 1048576, FINALFUNC = _seal_state,
+    COMBINEFUNC = describe_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE describe(float8[]) IS 'per-feature count, nulls, mean, std (ddof=0), std_sample (ddof=1), min, max and p25/p50/p75 (exact type 7 up to 16384 distinct values, else from a quantile sketch with the rank error bound it reports) as jsonb; NULL over zero rows';
+COMMENT ON AGGREGATE describe(float8[], jsonb) IS 'describe with options: {"quantiles": "exact"} keeps and sorts every value (exact type 7 quartiles; memory counted against modelmgr.train_memory_budget), "auto" is the default';
+COMMENT ON AGGREGATE describe(float8[], text[], jsonb) IS 'describe with feature names and options';
+COMMENT ON AGGREGATE describe_partial(float8[], jsonb) IS 'describe''s partial state with options (every partial state of one merge needs the same "quantiles" option)';
+COMMENT ON AGGREGATE describe_partial(float8[], text[], jsonb) IS 'describe''s partial state with feature names and options';
+
+CREATE FUNCTION spearman_sfunc(state bytea, x float8, y float8)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mm_spearman_sfunc' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION spearman_combine(a bytea, b bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mm_spearman_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION spearman_final(state bytea)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mm_spearman_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION spearman_sfunc(bytea, float8, float8) IS 'spearman transition: keeps one (x, y) pair (counted against modelmgr.train_memory_budget as the state grows); rows with a NULL are skipped and counted';
+COMMENT ON FUNCTION spearman_combine(bytea, bytea) IS 'spearman combine: appends the pairs of one state to another; validates the incoming state';
+COMMENT ON FUNCTION spearman_final(bytea) IS 'spearman final: Spearman''s rho, the Pearson correlation of average ranks (ties share the mean rank); NULL under 2 pairs or for a constant variable';
+
+CREATE AGGREGATE spearman(x float8, y float8) (
+    SFUNC = spearman_sfunc, STYPE = bytea, FINALFUNC = spearman_final,
+    COMBINEFUNC = spearman_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE spearman(float8, float8) IS 'Spearman''s rank correlation of x and y (average ranks for ties, as scipy.stats.spearmanr and R cor(method = "spearman")); rows with a NULL are left out; NULL under 2 rows or for a constant variable';
+
+CREATE FUNCTION corr_matrix_sfunc(state bytea, x float8[], options jsonb)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mm_corr_matrix_opts_sfunc' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION corr_matrix_pairwise_combine(a bytea, b bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mm_corr_matrix_opts_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION corr_matrix_pairwise_final(state bytea)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'mm_corr_matrix_opts_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION corr_matrix_sfunc(bytea, float8[], jsonb) IS 'corr_matrix(x, options) transition: adds one row to the per-pair co-moments; options are read on the first non-NULL row; NULL arrays are skipped';
+COMMENT ON FUNCTION corr_matrix_pairwise_combine(bytea, bytea) IS 'corr_matrix(x, options) combine: merges two per-pair co-moment states (Chan et al.); validates the incoming state';
+COMMENT ON FUNCTION corr_matrix_pairwise_final(bytea) IS 'corr_matrix(x, options) final: the Pearson correlation matrix (d x d float8[][]), each entry over the rows where both features are present; NULL where undefined';
+
+CREATE AGGREGATE corr_matrix(x float8[], options jsonb) (
+    SFUNC = corr_matrix_sfunc, STYPE = bytea, FINALFUNC = corr_matrix_pairwise_final,
+    COMBINEFUNC = corr_matrix_pairwise_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE corr_matrix(float8[], jsonb) IS 'Pearson correlation matrix (d x d float8[][], d <= 1000) with options {"nulls": "error" (default: a NULL element is an ERROR) | "pairwise" (each pair over the rows where both are present, R cor(use = "pairwise.complete.obs")) | "complete" (rows with a NULL element left out)}; NULL entries where fewer than 2 rows or a constant variable; NULL over zero rows';
+
 -- Ownership and the installing role (runs last).
 --
 -- Views are owned by modelmgr_owner like the tables they read, so no view runs with the rights
