@@ -70,13 +70,13 @@ INSERT INTO forge.rows_in VALUES
  ('double precision,boolean', 'SELECT * FROM (VALUES (0.2::float8, false), (0.8, true), (0.6, false), (0.4, true)) v(a, b)'),
  ('double precision[]', 'SELECT * FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[2, 1]), (ARRAY[3, 5])) v(a)'),
  ('double precision[],text[]', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], ARRAY['u', 'v']), (ARRAY[2, 1], ARRAY['u', 'v']), (ARRAY[3, 5], ARRAY['u', 'v'])) v(a, b)$$),
- ('double precision[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], '{"quantiles": "exact"}'::jsonb), (ARRAY[2, 1], '{"quantiles": "exact"}'), (ARRAY[3, 5], '{"quantiles": "exact"}')) v(a, b)$$),
+ ('describe_sfunc:double precision[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], '{"quantiles": "exact"}'::jsonb), (ARRAY[2, 1], '{"quantiles": "exact"}'), (ARRAY[3, 5], '{"quantiles": "exact"}')) v(a, b)$$),
  ('double precision[],text[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], ARRAY['u', 'v'], '{}'::jsonb), (ARRAY[2, 1], ARRAY['u', 'v'], '{}'), (ARRAY[3, 5], ARRAY['u', 'v'], '{}')) v(a, b, c)$$),
  ('double precision[],double precision', 'SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8), (ARRAY[2, 1], 4), (ARRAY[3, 5], 1), (ARRAY[0, 1], 2)) v(a, b)'),
  ('double precision[],integer', 'SELECT * FROM (VALUES (ARRAY[0.2, 0.8]::float8[], 1), (ARRAY[0.7, 0.3], 0), (ARRAY[0.4, 0.6], 1)) v(a, b)'),
  ('double precision[],text,text[]', $$SELECT * FROM (VALUES (ARRAY[0.2, 0.8]::float8[], 'v'::text, ARRAY['u', 'v']), (ARRAY[0.7, 0.3], 'u', ARRAY['u', 'v']), (ARRAY[0.4, 0.6], 'v', ARRAY['u', 'v'])) v(a, b, c)$$),
  ('double precision[],double precision,double precision[]', 'SELECT * FROM (VALUES (ARRAY[0.2, 0.8]::float8[], 1::float8, ARRAY[0, 1]::float8[]), (ARRAY[0.7, 0.3], 0, ARRAY[0, 1]::float8[]), (ARRAY[0.4, 0.6], 1, ARRAY[0, 1]::float8[])) v(a, b, c)'),
- ('double precision[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2, NULL]::float8[], '{"nulls": "pairwise"}'::jsonb), (ARRAY[2, 1, 3], '{"nulls": "pairwise"}'), (ARRAY[3, 5, 1], '{"nulls": "pairwise"}'), (ARRAY[0, NULL, 2], '{"nulls": "pairwise"}')) v(a, b)$$),
+ ('corr_matrix_sfunc:double precision[],jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2, NULL]::float8[], '{"nulls": "pairwise"}'::jsonb), (ARRAY[2, 1, 3], '{"nulls": "pairwise"}'), (ARRAY[3, 5, 1], '{"nulls": "pairwise"}'), (ARRAY[0, NULL, 2], '{"nulls": "pairwise"}')) v(a, b)$$),
  ('double precision[],double precision,jsonb', $$SELECT * FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8, '{}'::jsonb), (ARRAY[2, 1], 4, '{}'), (ARRAY[3, 5], 1, '{}'), (ARRAY[0, 1], 2, '{}')) v(a, b, c)$$),
  ('bytea,double precision[],double precision', $$SELECT modelmgr.sgd_init('logistic_regression', 2, '{}') AS a, b, c FROM (VALUES (ARRAY[1, 2]::float8[], 1::float8), (ARRAY[2, 1], 0), (ARRAY[3, 5], 1)) v(b, c)$$),
  ('model_with_baseline_sfunc', $$SELECT m.m AS a, v.b FROM (SELECT modelmgr.linreg_fit(x, y) AS m FROM (VALUES (ARRAY[1, 2]::float8[], 3::float8), (ARRAY[2, 1], 4), (ARRAY[3, 5], 1), (ARRAY[0, 1], 2)) w(x, y)) m, (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[2, 1]), (ARRAY[3, 5]), (ARRAY[0, 1])) v(b)$$),
@@ -98,8 +98,11 @@ FROM (SELECT a.aggtransfn::regproc::text AS sfunc, pg_get_function_identity_argu
       GROUP BY 1, 2, 3) s;
 
 CREATE FUNCTION forge.rows_sql(f forge.fn) RETURNS text LANGUAGE sql AS $$
+    -- rows keyed by "sfunc:argument types" where one argument list serves aggregates with different options
     SELECT sql FROM forge.rows_in
-    WHERE sig = CASE WHEN f.sfunc ~ '(combine|model_with_baseline_sfunc|drift_psi_sfunc)$' THEN regexp_replace(f.sfunc, '^modelmgr\.', '') ELSE replace(f.args, ', ', ',') END
+    WHERE sig IN (CASE WHEN f.sfunc ~ '(combine|model_with_baseline_sfunc|drift_psi_sfunc)$' THEN regexp_replace(f.sfunc, '^modelmgr\.', '') ELSE replace(f.args, ', ', ',') END,
+                  regexp_replace(f.sfunc, '^modelmgr\.', '') || ':' || replace(f.args, ', ', ','))
+    ORDER BY sig LIKE '%:%' DESC LIMIT 1
 $$;
 
 -- a forged variant of the valid state v, trial i (deterministic given the seed)
